@@ -1,0 +1,1 @@
+"""The ``genloop`` command line (interface layer)."""

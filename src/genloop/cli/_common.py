@@ -1,0 +1,70 @@
+"""What every CLI command shares: the client, --project/--json options, tables and JSON output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["JsonOpt", "ProjectOpt", "console", "err_console", "get_client", "print_json", "print_table"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="Project to work in.", envvar="GENLOOP_PROJECT")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def get_client(project: str = "default") -> Any:
+    """A Client on GENLOOP_SERVER_URL when set, else on the local store."""
+    from genloop.client import Client
+
+    return Client(project=project)
+
+
+def to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` (schemas, lists, dicts) as indented JSON on stdout, without Rich markup."""
+    typer.echo(json.dumps(to_jsonable(obj), indent=2, default=str, ensure_ascii=False))
+
+
+def print_table(rows: Iterable[Any], columns: Sequence[str], *, title: str | None = None) -> None:
+    """Print objects or dicts as a table with the given columns (attribute or key names)."""
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column.replace("_", " "))
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column) if isinstance(row, dict) else getattr(row, column, None)
+            cells.append(_fmt(value))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+    if hasattr(value, "isoformat"):
+        return value.isoformat(timespec="seconds")
+    return str(value)

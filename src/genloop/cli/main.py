@@ -1,0 +1,69 @@
+"""The ``genloop`` command line: one Typer app, one module per command group.
+
+Errors are converted here and only here: a GenLoop error prints one line on stderr and exits 1
+(2 for usage errors, from Typer itself).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from genloop import __version__
+from genloop.cli import audit, datasets, db, demo, lineage, models, prompts, runs, server
+
+app = typer.Typer(
+    name="genloop",
+    help="GenLoop: datasets, prompts, evaluation, tuning, registry, gateway and feedback in one loop.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(prompts.app, name="prompts")
+app.add_typer(models.app, name="models")
+app.add_typer(runs.app, name="runs")
+app.add_typer(db.app, name="db")
+app.command("lineage")(lineage.lineage)
+app.command("audit")(audit.audit)
+app.command("server")(server.server)
+app.command("demo")(demo.demo)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the GenLoop version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from genloop.errors import GenLoopError
+
+    try:
+        code = app(standalone_mode=False)
+    except GenLoopError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

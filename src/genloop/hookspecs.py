@@ -1,0 +1,37 @@
+"""Every GenLoop hook, in one place. Built-ins register through these same hooks (see plugins.py).
+
+Each hook is shaped ``register_X(register)``: the plugin calls ``register(...)`` once per thing it adds.
+Third-party packages expose a module under the ``genloop`` entry-point group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("genloop")
+hookimpl = pluggy.HookimplMarker("genloop")
+
+__all__ = ["hookimpl", "hookspec"]
+
+
+@hookspec
+def register_providers(register: Callable[..., Any]) -> None:
+    """Add model providers: ``register(name, factory)``; ``factory(settings, **config)`` returns a Provider."""
+
+
+@hookspec
+def register_metrics(register: Callable[..., Any]) -> None:
+    """Add evaluation metrics: ``register(metric)`` with a metric object or decorated function."""
+
+
+@hookspec
+def register_judges(register: Callable[..., Any]) -> None:
+    """Add model-based judges: ``register(name, factory)``."""
+
+
+@hookspec
+def register_guardrail_checks(register: Callable[..., Any]) -> None:
+    """Add guardrail checks: ``register(name, check_class)``."""

@@ -1,0 +1,81 @@
+"""The REST server: FastAPI under ``/api/v1``, answering errors as one JSON envelope.
+
+``create_app()`` builds the app on a :class:`~genloop.store.Store`; ``genloop server`` serves it.
+Every router calls the same domain services as the in-process SDK and returns the same schemas.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from genloop import __version__
+from genloop.errors import GenLoopError
+from genloop.settings import Settings
+from genloop.store import Store
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("genloop.server")
+
+_HTTP_TYPES = {400: "invalid_input", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the REST app. Pass a ``store`` to share one with the caller (tests, the demo)."""
+    from genloop.server.routes import ROUTERS
+
+    store = store or Store(settings)
+    app = FastAPI(
+        title="GenLoop",
+        version=__version__,
+        description="The GenOps loop: datasets, prompts, models, runs, lineage and audit.",
+        default_response_class=ORJSONResponse,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.store = store
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    def health() -> dict[str, Any]:
+        """Liveness and the store's migration revision."""
+        return {"status": "ok", "version": __version__, "database": store.db.dialect,
+                "revision": store.db.current_revision()}
+
+    @app.exception_handler(GenLoopError)
+    async def _genloop_error(_request: Request, exc: GenLoopError) -> ORJSONResponse:
+        return ORJSONResponse(exc.to_payload(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+        problems = []
+        for err in exc.errors()[:20]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where or 'body'}: {err.get('msg')}")
+        body = {"error": {"type": "invalid_input", "message": "invalid request: " + "; ".join(problems),
+                          "hint": "see the schema at /api/v1/docs"}}
+        return ORJSONResponse(body, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        kind = _HTTP_TYPES.get(exc.status_code, "http_error")
+        return ORJSONResponse({"error": {"type": kind, "message": str(exc.detail)}}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> ORJSONResponse:
+        log.exception("unhandled error")
+        body = {"error": {"type": "internal_error", "message": f"internal error ({type(exc).__name__})",
+                          "hint": "see the server log; please report it if it persists"}}
+        return ORJSONResponse(body, status_code=500)
+
+    return app

@@ -1,0 +1,27 @@
+"""All GenLoop tables in one MetaData, for migration checks and autogeneration (never at run time).
+
+Domain packages own their tables; this list names the modules that define them. A test fails when
+the tables and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+from genloop.store._base import Base
+
+TABLE_MODULES: tuple[str, ...] = (
+    "genloop.store._registry",
+    "genloop.datasets._tables",
+    "genloop.prompts._tables",
+    "genloop.models._tables",
+    "genloop.runs._tables",
+)
+
+
+def load_all_tables() -> MetaData:
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return Base.metadata
