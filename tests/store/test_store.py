@@ -90,7 +90,8 @@ def test_artifacts_on_an_fsspec_memory_filesystem(tmp_path) -> None:  # type: ig
     store.put_file(src, "a/b.txt")
     assert store.exists("a/b.txt")
     with store.local_copy("a/b.txt") as path:
-        assert open(path).read() == "x"
+        with open(path) as fh:
+            assert fh.read() == "x"
 
 
 def test_settings_defaults_live_in_home(tmp_path) -> None:  # type: ignore[no-untyped-def]
