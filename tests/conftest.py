@@ -44,6 +44,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
 def pg_template() -> Iterator[str]:
     """A migrated template database on the test PostgreSQL server; yields its name."""
     if not PG_ADMIN_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: set GENLOOP_TEST_POSTGRES_URL (.ci/run does)")
         pytest.skip("PostgreSQL tests need GENLOOP_TEST_POSTGRES_URL (set by .ci/run)")
     from sqlalchemy import create_engine, text
 

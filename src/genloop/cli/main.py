@@ -51,7 +51,7 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - Click usage errors and the like
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.exceptions.ClickException):

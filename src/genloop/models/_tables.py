@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
@@ -21,6 +23,13 @@ class ModelRow(Base):
     description: Mapped[str] = mapped_column(String, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+def model_content_hash(kind: str, uri: str, base: str | None, config: Any) -> str:
+    """Identity of a registration: kind, URI, base (``NAME@N``) and config, as ``sha256:<hex>``."""
+    canonical = json.dumps({"kind": kind, "uri": uri, "base": base, "config": config or {}},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class ModelVersionRow(Base):
@@ -43,3 +52,9 @@ class ModelVersionRow(Base):
     source_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128), default="")
+
+    @property
+    def content_hash(self) -> str:
+        """Recomputed from the row (not a column), so ``VersionedKind`` can dedupe identical registrations."""
+        base = f"{self.base_name}@{self.base_version}" if self.base_name else None
+        return model_content_hash(self.kind, self.uri, base, self.config)

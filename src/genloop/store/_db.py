@@ -65,7 +65,7 @@ class Database:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         try:
             parsed = make_url(url)
-        except Exception as exc:  # noqa: BLE001 - sqlalchemy raises ArgumentError and others
+        except Exception as exc:
             raise InvalidInput(
                 f"invalid database URL {url!r}: {exc}",
                 hint="use sqlite:///path/to/genloop.db or postgresql+psycopg://user:pass@host/db",

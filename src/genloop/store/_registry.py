@@ -138,7 +138,7 @@ def resolve_version(
     """The concrete version number ``ref`` points at, or a :class:`NotFound` that says what exists."""
     latest = latest_version(session, version_cls, parent_column, parent_id)
     if latest is None:
-        raise NotFound(f"{entity_type} {ref.name!r} has no versions", hint=f"create one first")
+        raise NotFound(f"{entity_type} {ref.name!r} has no versions", hint="create one first")
     if ref.version is not None:
         if ref.version > latest:
             raise NotFound(

@@ -7,10 +7,9 @@ Create Date: 2026-11-21 13:26:19.238860
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import genloop.store._base
-
-from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
