@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -56,6 +56,114 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest dataset file, in MiB, the REST server accepts in one upload.",
     )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the openai provider; falls back to OPENAI_API_KEY. Optional for a non-default base URL.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the openai provider, any OpenAI-compatible /v1 endpoint (vLLM, Ollama, llama.cpp, "
+        "TGI); falls back to OPENAI_BASE_URL, then https://api.openai.com/v1.",
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the anthropic provider; falls back to ANTHROPIC_API_KEY.",
+    )
+    anthropic_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the anthropic provider; falls back to ANTHROPIC_BASE_URL, then https://api.anthropic.com/v1.",
+    )
+    gemini_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the gemini provider; falls back to GEMINI_API_KEY, then GOOGLE_API_KEY.",
+    )
+    gemini_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the gemini provider; falls back to GEMINI_BASE_URL, then "
+        "https://generativelanguage.googleapis.com/v1beta.",
+    )
+    price_table: Path | None = Field(
+        default=None,
+        description="YAML or JSON file of model prices (USD per 1M input/output tokens) that adds to or overrides "
+        "the built-in table; unknown models cost None.",
+    )
+    provider_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a model API call may wait for each read (connect: at most 10 s) before it times out.",
+    )
+    provider_max_attempts: int = Field(
+        default=4,
+        ge=1,
+        description="Attempts per model API call, retries included, on timeouts, connection errors, 408, 429 and 5xx.",
+    )
+    provider_max_concurrency: int = Field(
+        default=64,
+        ge=1,
+        description="Most concurrent requests per provider endpoint; the limit halves on HTTP 429 and grows back.",
+    )
+
+    auth: bool = Field(
+        default=False,
+        description="Require an API key (Authorization: Bearer) on every gateway and REST route; a missing or "
+        "invalid key gets 401, a key outside its project, scope or deployments 403.",
+    )
+    gateway_project: str = Field(
+        default="default",
+        description="Project whose deployments the gateway serves to callers without a key (auth off); a key's own "
+        "project wins, and a caller may pick another with the x-genloop-project header when auth is off.",
+    )
+    gateway_max_inflight: int = Field(
+        default=512,
+        ge=1,
+        description="Most requests the gateway handles at once per process; more are shed at once with 503.",
+    )
+    gateway_max_body_mb: float = Field(
+        default=16.0,
+        gt=0,
+        description="Largest request body, in MiB, the gateway accepts; larger ones get 413.",
+    )
+    gateway_refresh_interval: float = Field(
+        default=0.25,
+        gt=0,
+        description="Seconds between the gateway's background checks for changed deployments, labels, aliases and "
+        "keys; a change is served within about this long, with no restart.",
+    )
+    gateway_shadow_max: int = Field(
+        default=64,
+        ge=0,
+        description="Most shadow-variant calls in flight per gateway process; shadow copies beyond it are skipped.",
+    )
+    trace_spool_dir: Path | None = Field(
+        default=None,
+        description="Folder of the durable trace spool (traces are appended here before a response completes); "
+        "default $GENLOOP_HOME/spool/traces.",
+    )
+    trace_spool_fsync: bool = Field(
+        default=False,
+        description="fsync the trace spool on every trace: survives power loss, not just a process crash, at the "
+        "cost of a disk flush per request.",
+    )
+    trace_batch_size: int = Field(
+        default=500,
+        ge=1,
+        description="Most traces written to the store in one transaction by the background writer.",
+    )
+    trace_flush_interval: float = Field(
+        default=0.2,
+        gt=0,
+        description="Seconds between the trace writer's batches (a full batch is written sooner).",
+    )
+    trace_queue_max: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most traces held in memory waiting for the store; beyond it they wait in the spool on disk.",
+    )
+    trace_capture_content: bool = Field(
+        default=True,
+        description="Record input and output messages on traces (after guardrail redaction); off keeps only "
+        "metadata, tokens, latency and cost.",
+    )
 
     @property
     def resolved_home(self) -> Path:
@@ -72,6 +180,12 @@ class Settings(BaseSettings):
         if self.artifacts_uri:
             return self.artifacts_uri
         return str(self.resolved_home / "artifacts")
+
+    @property
+    def resolved_trace_spool_dir(self) -> Path:
+        if self.trace_spool_dir:
+            return self.trace_spool_dir.expanduser()
+        return self.resolved_home / "spool" / "traces"
 
     @property
     def resolved_actor(self) -> str:

@@ -21,3 +21,15 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     for name, field in Settings.model_fields.items():
         assert f"GENLOOP_{name.upper()}" in readme, f"GENLOOP_{name.upper()} is not in README.md"
         assert field.description, f"setting {name} has no description"
+
+
+def test_readme_tables_are_current() -> None:
+    """The settings table and CLI reference in README.md are generated; regenerate when they drift."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "tools" / "update_readme.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (ROOT / "README.md").read_text()
+    assert module.render(text) == text, "README tables are stale: run `python tools/update_readme.py`"

@@ -1,5 +1,49 @@
-"""`genloop lineage REF` (placeholder until the runs slice lands)."""
+"""`genloop lineage REF`: the graph behind a version, as a tree in the terminal or as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.tree import Tree
+
+from genloop.cli._common import JsonOpt, ProjectOpt, console, get_client, print_json
+from genloop.runs import LineageNode
 
 
-def lineage() -> None:
-    """Show the graph behind a version."""
+def lineage(
+    ref: Annotated[str, typer.Argument(help="model:tiny@4, dataset:golden@3, or untyped tiny@champion.")],
+    kind: Annotated[str | None, typer.Option("--kind", help="dataset, prompt or model (for an untyped REF).")] = None,
+    depth: Annotated[int, typer.Option("--depth", min=0, max=100, help="Levels of ancestry to follow.")] = 10,
+    project: ProjectOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show which run made a version, from which dataset, prompt and model versions, recursively."""
+    with get_client(project) as client:
+        node = client.lineage(ref, kind=kind, depth=depth)
+    if as_json:
+        print_json(node)
+        return
+    tree = Tree(_label(node))
+    _grow(tree, node)
+    console.print(tree)
+
+
+def _label(node: LineageNode, role: str = "") -> str:
+    text = f"{role}[bold]{escape(node.ref)}[/bold]"
+    if node.produced_by is not None:
+        run = node.produced_by
+        name = f" {escape(run.name)}" if run.name else ""
+        text += f"  [dim]made by {run.kind} run {run.id[:12]}{name} ({run.status})[/dim]"
+    if node.truncated:
+        text += "  [yellow]... (deeper ancestry cut; raise --depth)[/yellow]"
+    return text
+
+
+def _grow(tree: Tree, node: LineageNode) -> None:
+    if node.parent is not None:
+        relation = "base: " if node.entity_type == "model" else "parent: "
+        _grow(tree.add(_label(node.parent, relation)), node.parent)
+    for child in node.inputs:
+        _grow(tree.add(_label(child, "input: ")), child)

@@ -33,20 +33,24 @@ class HttpTransport:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request; return the decoded JSON body (None for 204)."""
+        return self.request_with_status(method, path, **kwargs)[1]
+
+    def request_with_status(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """Send one request; return ``(status, decoded JSON body)`` (body None for 204)."""
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise Unavailable(f"cannot reach GenLoop server at {self.base_url}: {exc}",
                               hint="start it with `genloop server`, or unset GENLOOP_SERVER_URL") from exc
         if response.status_code == 204:
-            return None
+            return 204, None
         try:
             payload = response.json()
         except ValueError:
             payload = response.text
         if response.status_code >= 400:
             raise error_from_payload(payload, response.status_code)
-        return payload
+        return response.status_code, payload
 
     def get_as(self, model: type[M] | Any, path: str, **kwargs: Any) -> M:
         return _validate(model, self.request("GET", path, **kwargs))

@@ -175,7 +175,7 @@ def _check_policy(policy: dict[str, Any]) -> None:
         return
     try:
         Guard(policy)
-    except Exception as exc:  # noqa: BLE001 - any policy error is the caller's mistake
+    except Exception as exc:  # any policy error is the caller's mistake
         raise InvalidInput(f"invalid guardrail policy: {exc}", hint="see the genloop.guardrails policy format") from exc
 
 

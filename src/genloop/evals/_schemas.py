@@ -150,10 +150,12 @@ class EvalResult(BaseModel):
         return self.metrics.get(key)
 
     def assert_gates(self, *gates: str) -> list[GateResult]:
-        """Check ``gates`` (or the spec's) on this result; raise AssertionError naming each failed one."""
+        """Check ``gates`` on this result (with none: the gates checked when it ran, else the spec's);
+        raise AssertionError naming each failed one and by how much."""
         from genloop.evals._gates import check_gates
 
-        results = check_gates(self, list(gates) or list(self.spec.get("gates") or []))
+        results = check_gates(self, list(gates)) if gates else (
+            self.gates or check_gates(self, list(self.spec.get("gates") or [])))
         failed = [g.message for g in results if not g.passed]
         if failed:
             raise AssertionError("evaluation gates failed:\n  " + "\n  ".join(failed))

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from genloop.errors import InvalidInput
 
@@ -54,8 +62,8 @@ class CandidateSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> CandidateSpec:
-        if (self.model is None) == (self.output_column is None):
-            raise ValueError("a candidate needs exactly one of 'model' (with an optional 'prompt') or 'output_column'")
+        if (self.model is None and self.prompt is None) == (self.output_column is None):
+            raise ValueError("a candidate needs either 'prompt' and/or 'model', or 'output_column' alone")
         if self.output_column is not None and self.prompt is not None:
             raise ValueError("a candidate with 'output_column' takes no 'prompt'")
         if self.name is not None and not _CANDIDATE_NAME.match(self.name):
@@ -64,7 +72,7 @@ class CandidateSpec(BaseModel):
 
     def default_name(self, index: int) -> str:
         """The name used when none is given: derived from the column or model, else ``c{index}``."""
-        raw = self.name or self.output_column or (self.model or "").split("@")[0].replace(":", "-").replace("/", "-")
+        raw = self.name or self.output_column or (self.prompt or self.model or "").split("@")[0]
         clean = re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:64].strip("-")
         return clean or f"c{index}"
 
@@ -115,7 +123,8 @@ class EvalSpec(BaseModel):
     input_column: str = Field(default="input", description="Sent as the user message when a candidate has no prompt.")
     reference_column: str | None = Field(default=None, description="Reference answers; default 'reference' if present.")
     candidates: list[CandidateSpec] = Field(min_length=1)
-    metrics: list[str | dict[str, Any]] = Field(default_factory=list)
+    metrics: list[Any] = Field(default_factory=list, description="Names ('rouge_l'), mappings ({name: regex, "
+                               "pattern: ...}) or, in code, Metric objects and @metric functions.")
     judges: list[JudgeSpec] = Field(default_factory=list)
     repeats: int = Field(default=1, ge=1, le=100)
     limit: int | None = Field(default=None, ge=1)
@@ -124,6 +133,18 @@ class EvalSpec(BaseModel):
     max_cost: float | None = Field(default=None, ge=0, description="USD; the run stops cleanly when reached.")
     executor: str = Field(default="local", description="'local' (asyncio) or 'ray'.")
     gates: list[str] = Field(default_factory=list, description="Checked after the run, e.g. 'rouge_l>=0.4'.")
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_items(cls, values: list[Any]) -> list[Any]:
+        for value in values:
+            if not isinstance(value, str | dict) and not callable(getattr(value, "score", None)):
+                raise ValueError(f"metric {value!r}: use a name, a mapping, or a Metric / @metric function")
+        return values
+
+    @field_serializer("metrics")
+    def _metric_specs(self, values: list[Any]) -> list[Any]:
+        return [v if isinstance(v, str | dict) else v.spec for v in values]
 
     @model_validator(mode="after")
     def _unique_names(self) -> EvalSpec:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 __all__ = ["Action", "Check", "Finding", "fingerprint"]
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What a rule does with what its check finds, weakest first."""
 
     FLAG = "flag"
@@ -27,9 +27,6 @@ class Action(str, Enum):
     def strength(self) -> int:
         """Order used when findings overlap: the strongest action wins."""
         return _STRENGTH[self]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _STRENGTH = {Action.FLAG: 0, Action.MASK: 1, Action.REDACT: 2, Action.BLOCK: 3}

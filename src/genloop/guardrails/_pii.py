@@ -3,6 +3,10 @@
 Each check has one precompiled pattern (a single alternation where a check has several formats), a cheap
 prefilter that skips texts which cannot match (no ``@``, no digit, fewer than two colons), and a Python
 validator only for the rare candidates (digit counts, dates, checksums, address parsing).
+
+Patterns start with a plain character class and check the boundary *after* the first character
+(``\\d(?<![\\w-]\\d)``): CPython's regex engine can then skip to candidate characters in C instead of
+trying every branch at every position, which makes these scans several times faster.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class EmailCheck(Check):
     category = "email"
     sensitive = True
     _PATTERN = re.compile(
-        r"(?<![\w.+%-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
+        r"[A-Za-z0-9](?<![\w.+%-].)[A-Za-z0-9._%+-]{0,63}@"
         r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
     )
 
@@ -47,10 +51,10 @@ class PhoneCheck(Check):
     category = "phone"
     sensitive = True
     _PATTERN = re.compile(
-        r"(?<![\w+./-])(?:"
-        r"(?P<international>\+\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?\d{2,4}){1,5})"
-        r"|(?P<north_american>(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4})"
-        r"|(?P<national>0\d{1,4}(?:[ -]\d{2,8}){1,4})"
+        r"[+(\d](?<![\w+./-].)(?:"
+        r"(?<=\+)(?P<international>\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?\d{2,4}){1,5})"
+        r"|(?P<north_american>(?:(?<=\()\d{3}\) ?|(?<=\d)\d{2}[ .-])\d{3}[ .-]\d{4})"
+        r"|(?<=0)(?P<national>\d{1,4}(?:[ -]\d{2,8}){1,4})"
         r")(?![\w-]|[./]\d)"
     )
     _DATE = re.compile(r"\d{1,4}[ ./-]\d{1,2}[ ./-]\d{2,4}")
@@ -81,6 +85,7 @@ def _ssn_valid(digits: str) -> bool:
 
 
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+_NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 
 
 def _national_id_valid(kind: str, value: str) -> bool:
@@ -91,7 +96,7 @@ def _national_id_valid(kind: str, value: str) -> bool:
         return compact[0] not in "08" and luhn_valid(compact)
     if kind == "es_dni":
         return _DNI_LETTERS[int(compact[:8]) % 23] == compact[8]
-    return True  # uk_nino: the pattern encodes the prefix rules; there is no check digit
+    return True
 
 
 class NationalIDCheck(Check):
@@ -105,15 +110,17 @@ class NationalIDCheck(Check):
     category = "national_id"
     sensitive = True
     KINDS = ("us_ssn", "uk_nino", "ca_sin", "es_dni")
-    _PATTERN = re.compile(
-        r"(?<![\w-])(?:"
-        r"(?P<us_ssn>\d{3}(?P<ssn_sep>[- ])\d{2}(?P=ssn_sep)\d{4})"
-        r"|(?P<ca_sin>\d{3}(?P<sin_sep>[- ])\d{3}(?P=sin_sep)\d{3})"
-        r"|(?P<uk_nino>(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D])"
-        r"|(?P<es_dni>\d{8}-?[A-HJ-NP-TV-Z])"
+    _DIGIT_FIRST = re.compile(
+        r"\d(?<![\w-]\d)(?:"
+        r"(?P<us_ssn>\d{2}(?P<ssn_sep>[- ])\d{2}(?P=ssn_sep)\d{4})"
+        r"|(?P<ca_sin>\d{2}(?P<sin_sep>[- ])\d{3}(?P=sin_sep)\d{3})"
+        r"|(?P<es_dni>\d{7}-?[A-HJ-NP-TV-Z])"
         r")(?![\w-])"
     )
-
+    _NINO = re.compile(
+        r"[A-CEGHJ-PR-TW-Z](?<![\w-].)[A-CEGHJ-NPR-TW-Z]"
+        r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])"
+    )
     def __init__(self, *, kinds: Sequence[str] | None = None, **base: object) -> None:
         super().__init__(**base)  # type: ignore[arg-type]
         selected = tuple(kinds) if kinds is not None else self.KINDS
@@ -122,19 +129,23 @@ class NationalIDCheck(Check):
         self.kinds = frozenset(selected)
 
     def scan(self, text: str) -> list[Finding]:
-        if not _ANY_DIGIT.search(text):
-            return []
         found = []
-        for m in self._PATTERN.finditer(text):
-            # lastgroup is the separator group for SSN/SIN, so find the kind that matched by name.
-            kind = next(k for k in self.KINDS if m.group(k) is not None)
+        for m in self._DIGIT_FIRST.finditer(text):
+            kind = next(k for k in ("us_ssn", "ca_sin", "es_dni") if m.group(k) is not None)
             if kind in self.kinds and _national_id_valid(kind, m.group()):
                 found.append(self.finding(text, m.start(), m.end(), kind=kind))
+        if "uk_nino" in self.kinds:
+            found.extend(
+                self.finding(text, m.start(), m.end(), kind="uk_nino")
+                for m in self._NINO.finditer(text)
+                if m.group()[:2] not in _NINO_BAD_PREFIXES
+            )
+            found.sort(key=lambda f: f.start)
         return found
 
 
 class IPAddressCheck(Check):
-    """IPv4 addresses with valid octets (0-255) and IPv6 addresses (validated by :mod:`ipaddress`).
+    """IPv4 addresses with valid octets (0-255, no leading zeros) and IPv6 addresses (validated by :mod:`ipaddress`).
 
     Parameters: ``versions`` (``[4, 6]`` by default).
     """
@@ -142,9 +153,8 @@ class IPAddressCheck(Check):
     name = "ip_address"
     category = "ip_address"
     sensitive = True
-    _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    _V4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)")
-    _V6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+    _V4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)")
+    _V6 = re.compile(r"[0-9A-Fa-f:](?<![\w:.].)[0-9A-Fa-f:]{2,38}(?![\w:]|\.\d)")
 
     def __init__(self, *, versions: Sequence[int] = (4, 6), **base: object) -> None:
         super().__init__(**base)  # type: ignore[arg-type]
@@ -154,11 +164,15 @@ class IPAddressCheck(Check):
     def scan(self, text: str) -> list[Finding]:
         found: list[Finding] = []
         if 4 in self.versions and "." in text and _ANY_DIGIT.search(text):
-            found.extend(self.finding(text, m.start(), m.end(), kind="ipv4") for m in self._V4.finditer(text))
+            found.extend(
+                self.finding(text, m.start(), m.end(), kind="ipv4")
+                for m in self._V4.finditer(text)
+                if all(len(o) == 1 or (o[0] != "0" and int(o) <= 255) for o in m.group().split("."))
+            )
         if 6 in self.versions and text.count(":") >= 2:
             for m in self._V6.finditer(text):
                 value = m.group()
-                if sum(c not in ":" for c in value) < 3:
+                if value.count(":") < 2 or len(value) - value.count(":") < 3:
                     continue  # "::" and "a::b" are valid addresses but far more often code
                 try:
                     ipaddress.IPv6Address(value)

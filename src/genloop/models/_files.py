@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from genloop.errors import InvalidInput
 from genloop.store import ArtifactStore
 
-__all__ = ["check_base_url", "check_uri", "copy_into_store", "is_local_uri", "local_files"]
+__all__ = ["check_base_url", "check_copyable", "check_uri", "copy_into_store", "is_local_uri", "local_files"]
 
 _PROVIDER_URI = re.compile(r"^[a-z][a-z0-9_-]*:[^\s/][^\s]*$")
 _FILE_PROTOCOLS = {"file", "local"}
@@ -27,6 +27,8 @@ def check_uri(kind: str, uri: str) -> str:
     if not isinstance(uri, str) or not uri.strip():
         raise InvalidInput(f"a {kind} model needs a URI", hint=_uri_hint(kind))
     uri = uri.strip()
+    if len(uri) > 1024:
+        raise InvalidInput(f"URI is {len(uri)} characters long; the registry keeps at most 1024", hint=_uri_hint(kind))
     if kind == "provider":
         if "://" in uri or not _PROVIDER_URI.match(uri):
             raise InvalidInput(f"provider model URI {uri!r} must look like 'provider:model'", hint=_uri_hint(kind))
@@ -38,9 +40,9 @@ def check_uri(kind: str, uri: str) -> str:
         if protocol not in fsspec.available_protocols():
             raise InvalidInput(f"unknown storage protocol {protocol!r} in {uri!r}", hint=_uri_hint(kind))
         return uri
-    path = Path(uri.split("://", 1)[1] if "://" in uri else uri).expanduser()
+    path = Path(uri.split("://", 1)[1] if "://" in uri else uri).expanduser().absolute()
     if not path.exists():
-        raise InvalidInput(f"{kind} path {uri!r} does not exist", hint=_uri_hint(kind))
+        raise InvalidInput(f"{kind} path {str(path)!r} does not exist", hint=_uri_hint(kind))
     return str(path.resolve())
 
 
@@ -56,6 +58,14 @@ def check_base_url(base_url: str) -> str:
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise InvalidInput(f"invalid base URL {base_url!r}", hint="write an http(s) URL such as http://localhost:8000/v1")
     return base_url
+
+
+def check_copyable(kind: str, uri: str) -> None:
+    """``copy=True`` needs a local file or folder (not a provider model, not a remote URI)."""
+    if kind == "provider" or not isinstance(uri, str) or not is_local_uri(uri):
+        raise InvalidInput(f"cannot copy {uri!r} into the artifact store",
+                           hint="copy works on a local folder or file; register a provider model or an fsspec URI "
+                                "without copy")
 
 
 def local_files(path: Path) -> list[tuple[str, Path]]:
@@ -92,9 +102,7 @@ def copy_into_store(artifacts: ArtifactStore, name: str, uri: str) -> tuple[str,
     URI (which keeps registration dedupe working). Returns the new URI and metadata describing the copy.
     Every key is checked before anything is written, so a bad file name leaves nothing behind.
     """
-    if not is_local_uri(uri):
-        raise InvalidInput(f"cannot copy {uri!r} into the artifact store", hint="copy works on a local folder or "
-                           "file; register an fsspec URI without copy")
+    check_copyable("checkpoint", uri)
     source = Path(uri.split("://", 1)[1] if "://" in uri else uri)
     files = local_files(source)
     if not files:

@@ -95,7 +95,8 @@ class RegisterModel(BaseModel):
     uri: str
     base: str | None = None
     base_url: str | None = None
-    config: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    # Any, so the service checks them and answers with the same message as in-process
+    config: Any = Field(default=None, description="JSON object: parameters, quantization, ...")
+    metadata: Any = Field(default=None, description="JSON object: free-form notes")
     description: str = ""
     source_run_id: str | None = None

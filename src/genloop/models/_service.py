@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.errors import Conflict, InvalidInput, NotFound
-from genloop.models._files import check_base_url, check_uri, copy_into_store
+from genloop.models._files import check_base_url, check_copyable, check_uri, copy_into_store
 from genloop.models._schemas import (
     MODEL_KINDS,
     MODEL_STATUSES,
@@ -83,7 +83,8 @@ class ModelService:
         validate_name(name, "model name")
         if kind not in MODEL_KINDS:
             raise InvalidInput(f"invalid model kind {kind!r}", hint=f"use one of: {', '.join(MODEL_KINDS)}")
-        original_uri = uri
+        if copy:
+            check_copyable(kind, uri)
         uri = check_uri(kind, uri)
         config = _json_dict(config, "config")
         metadata = _json_dict(metadata, "metadata")
@@ -93,10 +94,11 @@ class ModelService:
             if config.get("base_url") not in (None, base_url):
                 raise InvalidInput("base_url given twice with different values", hint="pass it once")
             config["base_url"] = check_base_url(base_url)
-        base_ref = self._check_base(kind, base, source_run_id)
+        base_ref = self._check_refs(kind, base, source_run_id)
         if copy:
+            source_uri = uri
             uri, copied = copy_into_store(self.store.artifacts, name, uri)
-            metadata = {"source_uri": original_uri, **metadata, **copied}
+            metadata = {"source_uri": source_uri, **metadata, **copied}
         content_hash = model_content_hash(kind, uri, f"{base_ref[0]}@{base_ref[1]}" if base_ref else None, config)
 
         def build(parent: ModelRow, number: int) -> ModelVersionRow:
@@ -117,12 +119,14 @@ class ModelService:
         self.store.cache.invalidate("model", self.project)
         return result
 
-    def _check_base(self, kind: str, base: str | None, source_run_id: str | None) -> tuple[str, int] | None:
+    def _check_refs(self, kind: str, base: str | None, source_run_id: str | None) -> tuple[str, int] | None:
         """Resolve ``base`` to a concrete (name, version) and check the source run exists, before any copy."""
         if kind == "adapter" and not base:
             raise InvalidInput("an adapter model needs a base model", hint="pass --base NAME@N (a registered model)")
         if base and kind == "provider":
             raise InvalidInput("a provider model has no base model", hint="drop --base")
+        if source_run_id is not None and (not isinstance(source_run_id, str) or not 0 < len(source_run_id) <= 64):
+            raise InvalidInput(f"invalid source run id {source_run_id!r}", hint="pass the id of a run")
         with self.store.db.read() as session:
             if source_run_id is not None:
                 from genloop.runs._tables import RunRow
@@ -139,6 +143,9 @@ class ModelService:
                 _, parent, row = MODELS.resolve(session, self.project, plain)
             except NotFound as exc:
                 raise NotFound(f"base model {base!r} does not resolve: {exc.message}", hint=exc.hint) from exc
+            if row.kind == "provider":
+                raise InvalidInput(f"base model {parent.name}@{row.version} is a provider model; a {kind} needs "
+                                   "weights to build on", hint="use a checkpoint (or merged/quantized) model as base")
             return parent.name, row.version
 
     def alias(self, ref: str, alias: str) -> ModelVersion:
@@ -245,14 +252,17 @@ class ModelService:
         offset, limit = self.store.page_bounds(offset, limit)
         with self.store.db.read() as session:
             rows, total = MODELS.list_versions(session, self.project, name, offset, limit)
-            items = [self._schema(session, name, row) for row in rows]
+            labels = labels_of(session, MODELS.project(session, self.project).id, "model", name)
+            items = [self._schema(session, name, row, labels) for row in rows]
         return Page.build(items, total, offset, limit)
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _schema(self, session: Session, name: str, row: ModelVersionRow) -> ModelVersion:
-        project = find_project(session, self.project)
-        labels = labels_of(session, project.id, "model", name) if project else {}
+    def _schema(self, session: Session, name: str, row: ModelVersionRow,
+                labels: dict[str, int] | None = None) -> ModelVersion:
+        if labels is None:
+            project = find_project(session, self.project)
+            labels = labels_of(session, project.id, "model", name) if project else {}
         return ModelVersion(
             name=name, version=row.version, kind=row.kind, uri=row.uri,
             base=f"{row.base_name}@{row.base_version}" if row.base_name else None,

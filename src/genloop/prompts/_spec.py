@@ -14,9 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
-
 from genloop.errors import InvalidInput
 from genloop.prompts._template import TemplateProblem, analyse_template
 from genloop.prompts._yaml import Located, Path_, parse_yaml
@@ -200,6 +197,9 @@ def _response_schema(schema: Any, where: Located) -> dict[str, Any] | None:
     if not isinstance(schema, Mapping):
         raise where.error(("response_schema",), f"must be a JSON Schema object, not {_kind(schema)}",
                           hint="e.g. response_schema: {type: object, properties: {answer: {type: string}}}")
+    from jsonschema.exceptions import SchemaError  # imported here: only versions with a schema need it
+    from jsonschema.validators import validator_for
+
     try:
         json.dumps(schema, allow_nan=False)
         validator_for(schema).check_schema(schema)

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -99,6 +99,8 @@ class _Compiled:
     """A version's templates, compiled once: ``parts`` is ``[(role or None, field, template)]``."""
 
     __slots__ = ("parts",)
+
+    parts: list[tuple[str | None, str, Template]]
 
     def __init__(self, version: PromptVersion) -> None:
         if version.template_type == "chat":

@@ -14,7 +14,7 @@ import yaml
 
 from genloop.errors import InvalidInput
 
-__all__ = ["Located", "dump_prompt_yaml", "parse_yaml", "read_text_file"]
+__all__ = ["Located", "dump_prompt_yaml", "load_variables_file", "parse_yaml", "read_text_file"]
 
 Path_ = tuple[str | int, ...]
 
@@ -133,7 +133,13 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 
+def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
+    flow = all(isinstance(v, str | int | float | bool) and "\n" not in str(v) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(list, _list)
 
 
 def dump_prompt_yaml(content: dict[str, Any]) -> str:
@@ -141,3 +147,12 @@ def dump_prompt_yaml(content: dict[str, Any]) -> str:
     order = ("messages", "template", "variables", "model", "params", "response_schema")
     doc = {k: content[k] for k in order if content.get(k) not in (None, {}, [])}
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=10**6)
+
+
+def load_variables_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON mapping of variable name to value (``genloop prompts render --vars-file``)."""
+    filename = str(path)
+    data, where = parse_yaml(read_text_file(path, "variables file"), filename)
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise where.error((), "must be a mapping of variable name to value", hint="e.g. question: Where is my order?")
+    return data

@@ -48,7 +48,8 @@ class AnthropicProvider(HTTPProvider):
     async def chat(self, request: ChatRequest) -> ChatResult:
         started = time.perf_counter()
         data = await self.post_json("/messages", self._body(request), what="chat")
-        text, calls = [], []
+        text: list[str] = []
+        calls: list[dict[str, Any]] = []
         for block in data.get("content") or []:
             if block.get("type") == "text":
                 text.append(block.get("text", ""))

@@ -44,7 +44,9 @@ class Provider(abc.ABC):
 
     @abc.abstractmethod
     def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        """Stream the reply as text deltas; the last chunk carries usage, latency and cost."""
+        """Stream the reply as text deltas; the last chunk carries usage, latency and cost.
+
+        To stop early, iterate inside ``contextlib.aclosing(...)`` so the connection is released at once."""
 
     async def complete(self, request: CompletionRequest) -> ChatResult:
         """Continue a raw text prompt (no chat template)."""
@@ -72,7 +74,7 @@ class Provider(abc.ABC):
             return None
         return self.prices.cost(self.name, model, usage)
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional: only providers that hold connections override it
         """Release connections; the provider is unusable afterwards."""
 
     async def __aenter__(self) -> Provider:

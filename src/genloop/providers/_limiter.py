@@ -1,8 +1,8 @@
 """Adaptive concurrency per provider endpoint (AIMD, as TCP congestion control).
 
 The limit starts at ``max_limit``. A throttle (HTTP 429, or Anthropic's 529) halves it, once per window: the
-other requests of the same window that also got throttled do not halve it again. Each success adds
-``1/limit``, so the limit grows by one per window of successes. It always stays within [min_limit, max_limit].
+other requests of the same window that also got throttled do not halve it again. After ``limit`` successes
+(one window) the limit grows by one. It always stays within [min_limit, max_limit].
 Waiters are served first come, first served. One limiter belongs to one event loop.
 """
 
@@ -44,7 +44,8 @@ class AdaptiveLimiter:
             raise ValueError(f"need 1 <= min_limit <= max_limit, got {min_limit} and {max_limit}")
         self.min_limit = min_limit
         self.max_limit = max_limit
-        self._limit = float(initial if initial is not None else max_limit)
+        self._limit = min(max(initial if initial is not None else max_limit, min_limit), max_limit)
+        self._successes = 0
         self._in_flight = 0
         self._epoch = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -52,7 +53,7 @@ class AdaptiveLimiter:
     @property
     def limit(self) -> int:
         """Requests currently allowed in flight."""
-        return int(self._limit)
+        return self._limit
 
     @property
     def in_flight(self) -> int:
@@ -88,10 +89,14 @@ class AdaptiveLimiter:
         self._in_flight -= 1
         if permit._outcome == "throttled":
             if permit._epoch == self._epoch:  # first throttle of this window
-                self._limit = max(float(self.min_limit), self._limit / 2)
+                self._limit = max(self.min_limit, self._limit // 2)
+                self._successes = 0
                 self._epoch += 1
-        elif permit._outcome == "success":
-            self._limit = min(float(self.max_limit), self._limit + 1 / self._limit)
+        elif permit._outcome == "success" and self._limit < self.max_limit:
+            self._successes += 1
+            if self._successes >= self._limit:
+                self._limit += 1
+                self._successes = 0
         self._wake()
 
     def _wake(self) -> None:

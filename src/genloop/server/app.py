@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from genloop import __version__
@@ -37,7 +37,6 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         title="GenLoop",
         version=__version__,
         description="The GenOps loop: datasets, prompts, models, runs, lineage and audit.",
-        default_response_class=ORJSONResponse,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
@@ -53,29 +52,29 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
                 "revision": store.db.current_revision()}
 
     @app.exception_handler(GenLoopError)
-    async def _genloop_error(_request: Request, exc: GenLoopError) -> ORJSONResponse:
-        return ORJSONResponse(exc.to_payload(), status_code=exc.status_code)
+    async def _genloop_error(_request: Request, exc: GenLoopError) -> JSONResponse:
+        return JSONResponse(exc.to_payload(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors()[:20]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where or 'body'}: {err.get('msg')}")
         body = {"error": {"type": "invalid_input", "message": "invalid request: " + "; ".join(problems),
                           "hint": "see the schema at /api/v1/docs"}}
-        return ORJSONResponse(body, status_code=400)
+        return JSONResponse(body, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = _HTTP_TYPES.get(exc.status_code, "http_error")
-        return ORJSONResponse({"error": {"type": kind, "message": str(exc.detail)}}, status_code=exc.status_code)
+        return JSONResponse({"error": {"type": kind, "message": str(exc.detail)}}, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         body = {"error": {"type": "internal_error", "message": f"internal error ({type(exc).__name__})",
                           "hint": "see the server log; please report it if it persists"}}
-        return ORJSONResponse(body, status_code=500)
+        return JSONResponse(body, status_code=500)
 
     return app

@@ -18,6 +18,11 @@ TABLE_MODULES: tuple[str, ...] = (
     "genloop.prompts._tables",
     "genloop.models._tables",
     "genloop.runs._tables",
+    "genloop.evals._tables",
+    "genloop.deployments._tables",
+    "genloop.tracing._tables",
+    "genloop.feedback._tables",
+    "genloop.auth._tables",
 )
 
 

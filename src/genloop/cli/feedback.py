@@ -1,0 +1,61 @@
+"""`genloop feedback add|list`: scores, labels, comments and corrected answers on traces."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
+from genloop.cli.gateway import namespace
+from genloop.errors import InvalidInput
+
+app = typer.Typer(help="Record and list feedback on traces.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    trace_id: str,
+    name: Annotated[str, typer.Option("--name", "-n", help="What is scored.")] = "score",
+    score: Annotated[float | None, typer.Option("--score", help="A numeric score.")] = None,
+    value: Annotated[bool | None, typer.Option("--good/--bad", help="A boolean verdict.")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="A category.")] = None,
+    comment: Annotated[str | None, typer.Option("--comment")] = None,
+    correction: Annotated[str | None, typer.Option("--correction", help="The answer it should have given.")] = None,
+    source: Annotated[str, typer.Option("--source", help="human, api, rule or judge")] = "human",
+    project: ProjectOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record feedback on TRACE_ID (the x-genloop-trace-id of a response)."""
+    given = [v for v in (score, value, label) if v is not None]
+    if len(given) > 1:
+        raise InvalidInput("give one of --score, --good/--bad and --label")
+    with get_client(project) as client:
+        info = namespace(client, "feedback").create(trace_id, name=name, value=given[0] if given else None,
+                                                    comment=comment, correction=correction, source=source)
+    if as_json:
+        print_json(info)
+    else:
+        typer.echo(f"feedback {info.id} recorded on trace {info.trace_id} ({info.kind})")
+
+
+@app.command("list")
+def list_(
+    project: ProjectOpt = "default",
+    trace_id: Annotated[str | None, typer.Option("--trace")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    corrections: Annotated[bool, typer.Option("--corrections", help="Only feedback with a correction.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List feedback, newest first."""
+    with get_client(project) as client:
+        page = namespace(client, "feedback").list(trace_id=trace_id, name=name,
+                                                  has_correction=True if corrections else None,
+                                                  offset=offset, limit=limit)
+    if as_json:
+        print_json(page)
+        return
+    print_table(page.items, ["id", "trace_id", "name", "kind", "value", "comment", "correction", "created_at"],
+                title=f"feedback ({len(page.items)} of {page.total})")

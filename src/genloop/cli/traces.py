@@ -1,0 +1,62 @@
+"""`genloop traces list|show`: query traces of the gateway and of instrumented apps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
+from genloop.cli.gateway import namespace
+from genloop.errors import InvalidInput
+
+app = typer.Typer(help="Query traces (one per gateway request).", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    project: ProjectOpt = "default",
+    deployment: Annotated[str | None, typer.Option("--deployment", "-d")] = None,
+    variant: Annotated[str | None, typer.Option("--variant")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="ok, error, blocked, cancelled, rejected")] = None,
+    user: Annotated[str | None, typer.Option("--user")] = None,
+    session: Annotated[str | None, typer.Option("--session")] = None,
+    since: Annotated[dt.datetime | None, typer.Option("--since", help="ISO time, inclusive.")] = None,
+    until: Annotated[dt.datetime | None, typer.Option("--until", help="ISO time, exclusive.")] = None,
+    meta: Annotated[list[str] | None, typer.Option("--meta", help="Metadata filter key=value (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List traces, newest first."""
+    metadata = {}
+    for item in meta or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"invalid --meta {item!r}", hint="write --meta key=value")
+        metadata[key] = value
+    with get_client(project) as client:
+        page = namespace(client, "traces").list(deployment=deployment, variant=variant, status=status, user=user,
+                                                session_id=session, since=since, until=until,
+                                                metadata=metadata or None, offset=offset, limit=limit)
+    if as_json:
+        print_json(page)
+        return
+    rows = [{"id": t.id, "time": t.started_at, "deployment": t.deployment, "variant": t.variant, "status": t.status,
+             "latency_ms": t.latency_ms, "tokens": t.total_tokens, "cost_usd": t.cost_usd, "user": t.user}
+            for t in page.items]
+    print_table(rows, ["id", "time", "deployment", "variant", "status", "latency_ms", "tokens", "cost_usd", "user"],
+                title=f"traces ({len(page.items)} of {page.total})")
+
+
+@app.command("show")
+def show(trace_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
+    """Show one trace with its spans and feedback."""
+    with get_client(project) as client:
+        trace = namespace(client, "traces").get(trace_id)
+    if as_json:
+        print_json(trace)
+        return
+    print_json(trace.model_dump(mode="json", exclude={"spans"}))
+    print_table(trace.spans or [], ["name", "kind", "status", "duration_ms", "attributes"], title="spans")

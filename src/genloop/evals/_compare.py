@@ -1,0 +1,86 @@
+"""Compare two evaluation runs on the items they share: per-metric deltas with a paired test, win/tie/loss
+counts with intervals, the items that changed most, and a warning when the sample is too small."""
+
+from __future__ import annotations
+
+from genloop.errors import InvalidInput
+from genloop.evals import stats
+from genloop.evals._aggregate import item_values
+from genloop.evals._schemas import Comparison, EvalItem, ItemChange, MetricComparison
+
+__all__ = ["compare_items", "pick_candidate"]
+
+_SKIP = {"latency_s"}
+
+
+def pick_candidate(items: list[EvalItem], wanted: str | None, run_id: str) -> str:
+    """The candidate to compare in a run: ``wanted``, or the run's only one."""
+    names = sorted({i.candidate for i in items})
+    if wanted is not None:
+        if wanted not in names:
+            raise InvalidInput(f"run {run_id} has no candidate {wanted!r}", hint=f"its candidates: {', '.join(names)}")
+        return wanted
+    if len(names) != 1:
+        raise InvalidInput(f"run {run_id} has {len(names)} candidates ({', '.join(names)}); say which to compare",
+                           hint="pass --candidate-a / --candidate-b (candidate_a=, candidate_b=)")
+    return names[0]
+
+
+def compare_items(run_a: str, run_b: str, items_a: list[EvalItem], items_b: list[EvalItem], *,
+                  candidate_a: str | None = None, candidate_b: str | None = None, top: int = 5,
+                  min_effect: float | None = None, alpha: float = 0.05, seed: int = 0) -> Comparison:
+    """Run B against run A (the baseline); a positive delta means B scored higher."""
+    cand_a = pick_candidate(items_a, candidate_a, run_a)
+    cand_b = pick_candidate(items_b, candidate_b, run_b)
+    mine_a = [i for i in items_a if i.candidate == cand_a and i.status == "ok"]
+    mine_b = [i for i in items_b if i.candidate == cand_b and i.status == "ok"]
+    shared = sorted({i.example_id for i in mine_a} & {i.example_id for i in mine_b})
+    keys = sorted(({k for i in mine_a for k in i.scores} & {k for i in mine_b for k in i.scores}) - _SKIP)
+    warnings: list[str] = []
+    if not shared:
+        warnings.append("the runs share no finished items (same dataset version and example ids are needed)")
+    metrics: list[MetricComparison] = []
+    changes: list[ItemChange] = []
+    first_a = {i.example_id: i for i in mine_a if i.repeat == 0}
+    first_b = {i.example_id: i for i in mine_b if i.repeat == 0}
+    for key in keys:
+        va, vb = item_values(mine_a, key), item_values(mine_b, key)
+        common = [ex for ex in shared if ex in va and ex in vb]
+        comparison = _one_metric(key, [va[e] for e in common], [vb[e] for e in common], min_effect, alpha, seed)
+        metrics.append(comparison)
+        if comparison.warning:
+            warnings.append(comparison.warning)
+        for ex in common:
+            delta = vb[ex] - va[ex]
+            if delta:
+                a_item, b_item = first_a.get(ex), first_b.get(ex)
+                changes.append(ItemChange(example_id=ex, metric=key, score_a=va[ex], score_b=vb[ex], delta=delta,
+                                          inputs=a_item.inputs if a_item else {},
+                                          output_a=a_item.output if a_item else None,
+                                          output_b=b_item.output if b_item else None))
+    changes.sort(key=lambda c: (-abs(c.delta), c.metric, c.example_id))
+    return Comparison(run_a=run_a, run_b=run_b, candidate_a=cand_a, candidate_b=cand_b, shared=len(shared),
+                      metrics=metrics, top_changes=changes[:top], warnings=warnings)
+
+
+def _one_metric(key: str, a: list[float], b: list[float], min_effect: float | None, alpha: float,
+                seed: int) -> MetricComparison:
+    n = len(a)
+    if n == 0:
+        return MetricComparison(metric=key, n=0, mean_a=None, mean_b=None, delta=None,
+                                warning=f"{key}: no shared items with a value in both runs")
+    if n < 2:
+        return MetricComparison(metric=key, n=n, mean_a=a[0], mean_b=b[0], delta=b[0] - a[0], test="none (one item)",
+                                wins=int(b[0] > a[0]), ties=int(b[0] == a[0]), losses=int(b[0] < a[0]),
+                                warning=f"{key}: one shared item; nothing can be shown")
+    result = stats.compare_paired(a, b, alpha=alpha, min_effect=min_effect, seed=seed)
+    outcome = result.outcome
+    warning = result.power.message if result.power is not None and not result.power.sufficient else None
+    if warning and not warning.startswith(key):
+        warning = f"{key}: {warning}"
+    return MetricComparison(metric=key, n=n, mean_a=result.mean_a, mean_b=result.mean_b,
+                            delta=result.delta.estimate, ci_low=result.delta.low, ci_high=result.delta.high,
+                            p_value=result.p_value, test=result.test, significant=result.significant,
+                            wins=outcome.wins, ties=outcome.ties, losses=outcome.losses,
+                            win_rate=outcome.win.estimate, win_ci_low=outcome.win.low, win_ci_high=outcome.win.high,
+                            warning=warning)

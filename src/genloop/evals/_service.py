@@ -1,0 +1,117 @@
+"""The evals service: run a spec, read results and items, compare runs, check gates, report, validate judges.
+
+``EvalService(store, project)`` works in-process; ``genloop.client._evals.RemoteEvals`` is its REST twin with
+the same methods. Both run the engine in the calling process (see ``docs/evals.md``, "Remote mode").
+"""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+from genloop.evals._backend import LocalBackend
+from genloop.evals._compare import compare_items
+from genloop.evals._gates import check_gates
+from genloop.evals._results import result_from_info
+from genloop.evals._runner import EvalEngine, Progress
+from genloop.evals._schemas import Comparison, EvalItem, EvalPair, EvalResult, GateResult, JudgeAgreement
+from genloop.evals._spec import EvalSpec
+from genloop.evals._validate import judge_agreement, load_labels
+from genloop.store import Page, Store
+
+__all__ = ["EvalService", "SpecLike"]
+
+SpecLike = EvalSpec | dict[str, Any] | str | Path
+
+
+class _EvalOps:
+    """What the local service and the remote twin share: everything above the backend."""
+
+    backend: Any
+    settings: Any
+
+    def _services(self) -> tuple[Any, Any, Any]:
+        raise NotImplementedError
+
+    def run(self, spec: SpecLike, *, resume: str | bool = True, gates: builtins.list[str] | None = None,
+            progress: Progress | None = None, providers: dict[str, Any] | None = None,
+            executor_options: dict[str, Any] | None = None) -> EvalResult:
+        """Run ``spec`` (a path, YAML text, dict or EvalSpec) and return its result with gates checked.
+
+        ``resume``: True resumes the latest unfinished run of the same spec hash, a run id resumes that
+        run, False always starts fresh. ``providers`` maps a provider name to a ready Provider object.
+        """
+        spec = EvalSpec.load(spec)
+        datasets, prompts, models = self._services()
+        engine = EvalEngine(backend=self.backend, datasets=datasets, prompts=prompts, models=models,
+                            settings=self.settings, providers=providers, progress=progress,
+                            executor_options=executor_options, compare=self.compare)
+        return engine.run(spec, resume=resume, gates=[*spec.gates, *(gates or [])])
+
+    def get(self, run_id: str) -> EvalResult:
+        """The result of an evaluation run (while it runs too)."""
+        return result_from_info(self.backend.run_info(run_id))
+
+    def list(self, *, offset: int = 0, limit: int = 50) -> Page[Any]:
+        """Evaluation runs of the project, newest first."""
+        return self.backend.list_runs(offset=offset, limit=limit)  # type: ignore[no-any-return]
+
+    def items(self, run_id: str, offset: int = 0, limit: int = 50, *, candidate: str | None = None,
+              status: str | None = None) -> Page[EvalItem]:
+        """A page of the run's items (one per example, candidate and repeat) in example order."""
+        return self.backend.items(run_id, offset, limit, candidate=candidate, status=status)  # type: ignore[no-any-return]
+
+    def pairs(self, run_id: str, offset: int = 0, limit: int = 50) -> Page[EvalPair]:
+        """A page of the run's pairwise verdicts."""
+        return self.backend.pairs(run_id, offset, limit)  # type: ignore[no-any-return]
+
+    def compare(self, run_a: str, run_b: str, *, candidate_a: str | None = None, candidate_b: str | None = None,
+                top: int = 5, min_effect: float | None = None) -> Comparison:
+        """Run B against baseline run A on their shared items (see :func:`compare_items`)."""
+        return compare_items(run_a, run_b, self.backend.all_items(run_a), self.backend.all_items(run_b),
+                             candidate_a=candidate_a, candidate_b=candidate_b, top=top, min_effect=min_effect)
+
+    def check_gates(self, run_id: str, gates: builtins.list[str]) -> builtins.list[GateResult]:
+        """Check gates on a finished run (``rouge_l>=0.4``, ``x.ci_low>0.3``, ``no_regression:RUN``)."""
+        return check_gates(self.get(run_id), gates, compare=self.compare)
+
+    def report(self, run_id: str, format: str = "markdown") -> str:
+        """The run as ``table``, ``markdown``, ``html``, ``json`` or ``junit`` text."""
+        from genloop.evals._report import render_report
+
+        result = self.get(run_id)
+        return render_report(result, format, items=self.backend.all_items(run_id))
+
+    def validate_judge(self, run_id: str, judge: str, *, labels: dict[str, Any] | str | Path | None = None,
+                       labels_column: str | None = None) -> JudgeAgreement:
+        """Agreement of a judge with human labels on the same items: a dataset column, a mapping
+        (example id, or ``example_id/candidate``, to label) or a JSONL/CSV file."""
+        result = self.get(run_id)
+        if labels_column is not None:
+            datasets = self._services()[0]
+            human = load_labels(column=labels_column, spec=result.spec, dataset=result.dataset, datasets=datasets)
+        else:
+            human = load_labels(source=labels)
+        return judge_agreement(result, judge, self.backend.all_items(run_id), self.backend.all_pairs(run_id),
+                               human)
+
+
+class EvalService(_EvalOps):
+    """Evaluations in one project of a store; ``actor`` is recorded on the runs it starts."""
+
+    def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
+        self.store = store
+        self.project = project
+        self.settings = store.settings
+        self.backend = LocalBackend(store, project=project, actor=actor)
+        self._actor = actor
+
+    def _services(self) -> tuple[Any, Any, Any]:
+        from genloop.datasets import DatasetService
+        from genloop.models import ModelService
+        from genloop.prompts import PromptService
+
+        return (DatasetService(self.store, project=self.project, actor=self._actor),
+                PromptService(self.store, project=self.project, actor=self._actor),
+                ModelService(self.store, project=self.project, actor=self._actor))

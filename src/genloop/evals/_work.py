@@ -1,0 +1,131 @@
+"""The work on one example: each candidate's answer (per repeat), its metrics and pointwise judgments, then
+the pairwise verdicts between candidates. Finished items are skipped, so a resumed run calls nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from genloop.errors import GenLoopError
+from genloop.evals._calls import CallOutcome, CostCapReached, ModelCaller
+from genloop.evals._metrics import score_metric
+from genloop.evals._plan import Candidate, Example
+from genloop.evals._writer import BatchWriter
+
+__all__ = ["ExampleWork"]
+
+
+class ExampleWork:
+    """Processes examples for one session; errors become items in error, never a crash of the run."""
+
+    def __init__(self, session: Any, caller: ModelCaller, writer: BatchWriter, done_items: list[dict[str, Any]],
+                 done_pairs: list[dict[str, Any]]) -> None:
+        self.session = session
+        self.plan = session.plan
+        self.caller = caller
+        self.writer = writer
+        self.outputs: dict[tuple[str, str, int], str | None] = {
+            (d["example_id"], d["candidate"], d["repeat"]): d["output"] for d in done_items}
+        self.done_pairs = {(d["judge"], d["example_id"], d["candidate_a"], d["candidate_b"], d["repeat"])
+                           for d in done_pairs}
+
+    async def run(self, example: Example) -> None:
+        spec = self.plan.spec
+        jobs = [self._item(example, c, r) for c in self.plan.candidates for r in range(spec.repeats)
+                if (example.id, c.name, r) not in self.outputs]
+        await asyncio.gather(*jobs)
+        if self.session.stop_reason is not None:
+            return
+        pair_jobs = []
+        for judge, pairs in self.plan.pairwise:
+            for a, b in pairs:
+                for r in range(spec.repeats):
+                    if (judge.name, example.id, a, b, r) not in self.done_pairs:
+                        pair_jobs.append(self._pair(example, judge, a, b, r))
+        await asyncio.gather(*pair_jobs)
+
+    def _base_variables(self, example: Example) -> dict[str, Any]:
+        reference = example.reference
+        return {**example.row, "input": self.plan.judge_input(example),
+                "reference": "" if reference is None else str(reference)}
+
+    async def _item(self, example: Example, candidate: Candidate, repeat: int) -> None:
+        item: dict[str, Any] = {
+            "example_id": example.id, "example_index": example.index, "candidate": candidate.name, "repeat": repeat,
+            "inputs": self.plan.inputs_of(example), "reference": example.reference, "output": None,
+            "scores": {}, "judgments": {},
+            "status": "ok", "error": None, "latency_s": None, "input_tokens": 0, "output_tokens": 0, "cost": None,
+            "spent": 0.0, "cached": False}
+        try:
+            output = await self._answer(example, candidate, repeat, item)
+            item["output"] = output
+            self._metrics(example, output, item)
+            variables = {**self._base_variables(example), "output": output}
+            judgments = await asyncio.gather(*(j.evaluate(self.caller, variables, repeat)
+                                             for j in self.plan.pointwise))
+            for judge, judgment in zip(self.plan.pointwise, judgments, strict=True):
+                item["judgments"][judge.name] = judgment
+                item["scores"][judge.name] = judgment["score"]
+                if judgment["cost"]:
+                    item["cost"] = (item["cost"] or 0.0) + judgment["cost"]
+                item["spent"] += judgment["spent"]
+            self.session.note_success()
+        except CostCapReached:
+            self.session.stop_reason = self.session.stop_reason or "cost_cap"
+            return
+        except GenLoopError as exc:
+            item["status"], item["error"] = "error", str(exc)
+            self.session.note_error(str(exc))
+        if item["status"] == "ok":
+            self.outputs[(example.id, candidate.name, repeat)] = item.get("output")
+        self.writer.add_item(item)
+        self.session.advance()
+
+    async def _answer(self, example: Example, candidate: Candidate, repeat: int, item: dict[str, Any]) -> str:
+        if candidate.spec.output_column is not None:
+            value = example.row.get(candidate.spec.output_column)
+            return "" if value is None else str(value)
+        assert candidate.target is not None
+        messages = candidate.messages(example.row, self.plan.spec.input_column)
+        started = time.perf_counter()
+        outcome: CallOutcome = await self.caller.call(candidate.target, messages, candidate.params, variant=repeat)
+        item.update(latency_s=outcome.latency_s if outcome.cached else time.perf_counter() - started,
+                    input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, cost=outcome.cost,
+                    cached=outcome.cached, spent=0.0 if outcome.cached else (outcome.cost or 0.0))
+        return outcome.text
+
+    def _metrics(self, example: Example, output: str, item: dict[str, Any]) -> None:
+        context = {**example.row, **item}
+        notes: dict[str, Any] = {}
+        for name, metric in self.plan.metrics:
+            try:
+                item["scores"][name], notes[name] = score_metric(metric, output, example.reference, context)
+            except Exception as exc:  # noqa: BLE001 - one metric's failure is recorded on the item, not fatal
+                item["scores"][name] = None
+                notes[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        notes = {k: v for k, v in notes.items() if v}
+        if notes:
+            item["judgments"]["_metrics"] = notes
+
+    async def _pair(self, example: Example, judge: Any, a: str, b: str, repeat: int) -> None:
+        out_a = self.outputs.get((example.id, a, repeat))
+        out_b = self.outputs.get((example.id, b, repeat))
+        if out_a is None or out_b is None:
+            return  # an answer failed: the pair stays undone and is retried with it
+        pair: dict[str, Any] = {"judge": judge.name, "example_id": example.id, "example_index": example.index,
+                                "candidate_a": a, "candidate_b": b, "repeat": repeat, "winner": None,
+                                "consistent": None, "orders": [], "error": None, "cost": None, "spent": 0.0}
+        try:
+            verdict = await judge.compare(self.caller, self._base_variables(example), out_a, out_b, repeat)
+            pair.update(status=verdict["status"], winner=verdict["winner"], consistent=verdict["consistent"],
+                        orders=verdict["orders"], cost=verdict["cost"], spent=verdict["spent"])
+            self.session.note_success()
+        except CostCapReached:
+            self.session.stop_reason = self.session.stop_reason or "cost_cap"
+            return
+        except GenLoopError as exc:
+            pair.update(status="error", error=str(exc))
+            self.session.note_error(str(exc))
+        self.writer.add_pair(pair)
+        self.session.advance()

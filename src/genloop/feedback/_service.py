@@ -1,0 +1,159 @@
+"""FeedbackService: record and list feedback on traces (append-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import func, null, select
+from sqlalchemy.orm import Session
+
+from genloop.errors import InvalidInput
+from genloop.feedback._schemas import FeedbackInfo, FeedbackKind
+from genloop.feedback._tables import FeedbackRow
+from genloop.refs import validate_name
+from genloop.store import Page, Store
+from genloop.store._registry import Project, ensure_project, find_project
+
+__all__ = ["FeedbackService"]
+
+_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class FeedbackService:
+    """Feedback of one project: scores, labels, comments and corrected answers on traces."""
+
+    def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
+        self.store = store
+        self.project = project
+        self.actor = actor or store.default_actor
+
+    def create(
+        self,
+        trace_id: str,
+        *,
+        name: str = "score",
+        value: float | bool | str | None = None,
+        comment: str | None = None,
+        correction: Any = None,
+        source: str = "api",
+        metadata: dict[str, Any] | None = None,
+    ) -> FeedbackInfo:
+        """Record feedback on ``trace_id``. Give a value, a comment, a correction, or several.
+
+        The trace may still be on its way to the store (traces are written in batches), so its
+        existence is not required; the id must be a 32-hex trace id.
+        """
+        trace_id = trace_id.strip().lower()
+        if not _TRACE_ID.match(trace_id):
+            raise InvalidInput(f"invalid trace id {trace_id!r}",
+                               hint="use the 32-hex id from the x-genloop-trace-id response header")
+        validate_name(name, "feedback name")
+        if source not in ("human", "api", "rule", "judge"):
+            raise InvalidInput(f"invalid source {source!r}", hint="use human, api, rule or judge")
+        kind = _kind(value, comment, correction)
+        row_values: dict[str, Any] = {"value_number": None, "value_bool": None, "value_label": None}
+        if isinstance(value, bool):
+            row_values["value_bool"] = value
+        elif isinstance(value, (int, float)):
+            row_values["value_number"] = float(value)
+        elif isinstance(value, str):
+            row_values["value_label"] = value[:256]
+
+        def fn(session: Session) -> FeedbackInfo:
+            project = ensure_project(session, self.project, self.actor)
+            row = FeedbackRow(project_id=project.id, trace_id=trace_id, name=name, kind=kind, comment=comment,
+                              correction=correction if correction is not None else null(), source=source,
+                              metadata_=metadata or {}, created_by=self.actor, **row_values)
+            session.add(row)
+            session.flush()
+            return _info(row, project.name)
+
+        return self.store.db.write(fn)
+
+    def list(
+        self,
+        *,
+        trace_id: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        has_correction: bool | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Page[FeedbackInfo]:
+        """Feedback, newest first, filtered by trace, name, kind, presence of a correction and time."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return Page.build([], 0, offset, limit)
+            query = select(FeedbackRow).where(FeedbackRow.project_id == project.id)
+            if trace_id:
+                query = query.where(FeedbackRow.trace_id == trace_id.lower())
+            if name:
+                query = query.where(FeedbackRow.name == name)
+            if kind:
+                query = query.where(FeedbackRow.kind == kind)
+            if has_correction is not None:
+                column = FeedbackRow.correction
+                query = query.where(column.is_not(None) if has_correction else column.is_(None))
+            if since:
+                query = query.where(FeedbackRow.created_at >= _aware(since))
+            if until:
+                query = query.where(FeedbackRow.created_at < _aware(until))
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(FeedbackRow.id.desc()).offset(offset).limit(limit))
+            return Page.build([_info(r, project.name) for r in rows], int(total), offset, limit)
+
+    @staticmethod
+    def for_traces(session: Session, trace_ids: list[str]) -> dict[str, list[FeedbackInfo]]:
+        """Feedback grouped by trace id, oldest first (for showing traces with their feedback)."""
+        out: dict[str, list[FeedbackInfo]] = {}
+        if not trace_ids:
+            return out
+        rows = session.execute(
+            select(FeedbackRow, Project.name).join(Project, Project.id == FeedbackRow.project_id)
+            .where(FeedbackRow.trace_id.in_(trace_ids)).order_by(FeedbackRow.id)
+        ).all()
+        for row, project in rows:
+            out.setdefault(row.trace_id, []).append(_info(row, project))
+        return out
+
+
+def _kind(value: Any, comment: str | None, correction: Any) -> FeedbackKind:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        if value != value:  # NaN
+            raise InvalidInput("a numeric feedback value must be a number, not NaN")
+        return "numeric"
+    if isinstance(value, str):
+        if not value.strip():
+            raise InvalidInput("a categorical feedback value must not be empty")
+        return "categorical"
+    if value is not None:
+        raise InvalidInput(f"feedback value must be a number, true/false or a category, not {type(value).__name__}")
+    if correction is not None:
+        return "correction"
+    if comment:
+        return "comment"
+    raise InvalidInput("feedback needs a value, a comment or a correction",
+                       hint="e.g. --score 0.8, --value true, --label good, --comment ..., --correction ...")
+
+
+def _info(row: FeedbackRow, project: str) -> FeedbackInfo:
+    value: float | bool | str | None = row.value_number
+    if row.value_bool is not None:
+        value = row.value_bool
+    elif row.value_label is not None:
+        value = row.value_label
+    return FeedbackInfo(id=row.id, project=project, trace_id=row.trace_id, name=row.name, kind=row.kind,  # type: ignore[arg-type]
+                        value=value, comment=row.comment, correction=row.correction, source=row.source,
+                        metadata=row.metadata_ or {}, created_at=row.created_at, created_by=row.created_by)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,52 @@
+"""Serving: the gateway alone, or composed with the REST server, under uvicorn with uvloop and httptools."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from genloop.gateway._app import GatewayApp, compose
+from genloop.settings import Settings
+from genloop.store import Store
+
+__all__ = ["create_server_with_gateway", "serve_gateway", "uvicorn_options", "with_gateway"]
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """The fastest event loop and HTTP parser installed (uvloop, httptools), no access log."""
+    return {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+            "access_log": False, "lifespan": "on", "ws": "none"}
+
+
+def with_gateway(app: Any, store: Store, settings: Settings | None = None) -> Any:
+    """Mount the gateway in front of a REST app (FastAPI or any ASGI app) sharing ``store``.
+
+    ``/v1/*``, ``/metrics`` and ``/healthz`` go to the gateway; the rest to ``app``. When
+    ``settings.auth`` is on, ``app`` is wrapped in :class:`genloop.auth.AuthMiddleware` too.
+    """
+    settings = settings or store.settings
+    gateway = GatewayApp(store, settings)
+    if settings.auth:
+        from genloop.auth import AuthMiddleware
+
+        app = AuthMiddleware(app, store)
+    composite = compose(gateway, app)
+    composite.gateway = gateway  # type: ignore[attr-defined]
+    return composite
+
+
+def create_server_with_gateway() -> Any:
+    """uvicorn factory for ``genloop server``: the REST API and the gateway on one port."""
+    from genloop.server import create_app
+
+    store = Store(Settings())
+    return with_gateway(create_app(store), store)
+
+
+def serve_gateway(host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
+    """Run ``genloop gateway`` in the foreground."""
+    import uvicorn
+
+    uvicorn.run("genloop.gateway:create_gateway_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", **uvicorn_options())

@@ -1,0 +1,49 @@
+"""REST routes for API keys (the ``admin`` scope when auth is on). The secret is returned once, at creation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from genloop.auth import CreatedKey, KeyInfo, KeyService
+from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
+from genloop.store import Page
+
+router = APIRouter(tags=["keys"], default_response_class=JSONResponse)
+
+
+class KeyCreate(BaseModel):
+    name: str
+    scopes: list[str] | None = Field(default=None, description="gateway, read, write, admin; default gateway")
+    deployments: list[str] | None = Field(default=None, description="Deployments it may call; default all")
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    budget_usd: float | None = None
+    expires_at: dt.datetime | None = None
+
+
+@router.post("/projects/{project}/keys", response_model=CreatedKey, status_code=201)
+def create_key(project: str, body: KeyCreate, store: StoreDep, actor: ActorDep) -> CreatedKey:
+    """Create a key; the response holds the secret, shown this once."""
+    return KeyService(store, project, actor).create(body.name, **body.model_dump(exclude={"name"}))
+
+
+@router.get("/projects/{project}/keys", response_model=Page[KeyInfo])
+def list_keys(project: str, store: StoreDep, include_revoked: bool = False, offset: OffsetQ = 0,
+              limit: LimitQ = 50) -> Page[KeyInfo]:
+    """Keys of the project (no secrets)."""
+    return KeyService(store, project).list(include_revoked=include_revoked, offset=offset, limit=limit)
+
+
+@router.get("/projects/{project}/keys/{key_id}", response_model=KeyInfo)
+def get_key(project: str, key_id: str, store: StoreDep) -> KeyInfo:
+    return KeyService(store, project).get(key_id)
+
+
+@router.post("/projects/{project}/keys/{key_id}/revoke", response_model=KeyInfo)
+def revoke_key(project: str, key_id: str, store: StoreDep, actor: ActorDep) -> KeyInfo:
+    """Revoke a key; gateways and servers refuse it within a second."""
+    return KeyService(store, project, actor).revoke(key_id)

@@ -1,0 +1,20 @@
+"""Traces and spans: every request through the gateway (or an instrumented app, over OTLP) becomes a trace.
+
+Writing never blocks the hot path: :class:`TraceWriter` spools each trace to disk and writes batches
+in the background, idempotent by trace id, replaying spools a crashed process left behind.
+"""
+
+from genloop.tracing._otlp import otlp_to_records
+from genloop.tracing._schemas import SpanInfo, TraceInfo
+from genloop.tracing._service import TraceService, new_span_id, new_trace_id
+from genloop.tracing._writer import TraceWriter
+
+__all__ = [
+    "SpanInfo",
+    "TraceInfo",
+    "TraceService",
+    "TraceWriter",
+    "new_span_id",
+    "new_trace_id",
+    "otlp_to_records",
+]

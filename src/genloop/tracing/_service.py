@@ -1,0 +1,203 @@
+"""TraceService: write traces idempotently (by trace id), read one with its spans and feedback, query many.
+
+A trace travels as a plain dict (a *record*: the columns of :class:`TraceInfo`, ``started_at`` in epoch
+seconds, and ``spans``) from the gateway through the spool and the batch writer to :meth:`record`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from genloop.errors import InvalidInput, NotFound
+from genloop.feedback import FeedbackService
+from genloop.store import Page, Store
+from genloop.store._registry import Project, ensure_project, find_project
+from genloop.tracing._schemas import SpanInfo, TraceInfo
+from genloop.tracing._tables import SpanRow, TraceRow
+
+__all__ = ["TraceService", "new_span_id", "new_trace_id"]
+
+_LIMITS = {"name": 128, "deployment": 128, "variant": 64, "prompt": 160, "model": 256, "provider": 64,
+           "upstream_model": 256, "error_type": 64, "user_id": 256, "session_id": 256, "api_key": 32, "status": 16,
+           "source": 16, "shadow_of": 32}
+_COLUMNS = ("source", "name", "deployment", "deployment_version", "variant", "shadow_of", "prompt", "model",
+            "provider", "upstream_model", "input", "output", "status", "http_status", "error", "error_type",
+            "input_tokens", "output_tokens", "cost_usd", "latency_ms", "ttft_ms", "cache_hit", "stream",
+            "guardrails", "session_id", "api_key")
+
+
+def new_trace_id() -> str:
+    """A random 32-hex trace id (the OpenTelemetry format)."""
+    return os.urandom(16).hex()
+
+
+def new_span_id() -> str:
+    """A random 16-hex span id."""
+    return os.urandom(8).hex()
+
+
+class TraceService:
+    """Traces of one project."""
+
+    def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
+        self.store = store
+        self.project = project
+        self.actor = actor or store.default_actor
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def record(self, records: list[dict[str, Any]]) -> int:
+        """Write trace records (any project; ``project`` defaults to this one); return how many were new."""
+        for rec in records:
+            rec.setdefault("project", self.project)
+        return len(self.store.db.write(lambda session: write_records(session, records, self.actor)))
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def get(self, trace_id: str) -> TraceInfo:
+        """One trace with its spans and its feedback."""
+        with self.store.db.read() as session:
+            found = session.execute(
+                select(TraceRow, Project.name).join(Project, Project.id == TraceRow.project_id)
+                .where(TraceRow.id == trace_id.strip().lower(), Project.name == self.project)
+            ).first()
+            if found is None:
+                raise NotFound(f"project {self.project!r} has no trace {trace_id!r}",
+                               hint="traces reach the store within a second of the response; list them with "
+                                    "genloop traces list")
+            spans = session.scalars(select(SpanRow).where(SpanRow.trace_id == found[0].id).order_by(SpanRow.id))
+            info = _info(found[0], found[1])
+            info.spans = [_span(s) for s in spans]
+            info.feedback = FeedbackService.for_traces(session, [info.id]).get(info.id, [])
+            return info
+
+    def list(
+        self,
+        *,
+        deployment: str | None = None,
+        variant: str | None = None,
+        status: str | None = None,
+        user: str | None = None,
+        session_id: str | None = None,
+        model: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        metadata: dict[str, str] | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Page[TraceInfo]:
+        """Traces, newest first, filtered by deployment, variant, status, user, session, model, time and metadata."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return Page.build([], 0, offset, limit)
+            query = select(TraceRow).where(TraceRow.project_id == project.id)
+            for column, value in ((TraceRow.deployment, deployment), (TraceRow.variant, variant),
+                                  (TraceRow.status, status), (TraceRow.user_id, user),
+                                  (TraceRow.session_id, session_id), (TraceRow.model, model)):
+                if value is not None:
+                    query = query.where(column == value)
+            if since:
+                query = query.where(TraceRow.started_at >= _aware(since))
+            if until:
+                query = query.where(TraceRow.started_at < _aware(until))
+            for key, value in (metadata or {}).items():
+                if not key or len(key) > 128:
+                    raise InvalidInput(f"invalid metadata key {key!r}")
+                query = query.where(TraceRow.metadata_[key].as_string() == str(value))
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(TraceRow.started_at.desc(), TraceRow.id).offset(offset).limit(limit))
+            return Page.build([_info(r, project.name) for r in rows], int(total), offset, limit)
+
+
+def write_records(session: Session, records: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
+    """Insert the records whose trace id is new (spans of known OTLP traces are merged); return the new ones."""
+    if not records:
+        return []
+    ids = list({r["id"] for r in records})
+    existing = set(session.scalars(select(TraceRow.id).where(TraceRow.id.in_(ids))))
+    projects: dict[str, int] = {}
+    rows, spans, new, seen = [], [], [], set()
+    for rec in records:
+        tid = rec["id"]
+        if tid in existing or tid in seen:
+            if rec.get("source") == "otlp" and rec.get("spans"):
+                spans.extend(_merge_spans(session, tid, rec["spans"]))
+            continue
+        seen.add(tid)
+        name = rec.get("project") or "default"
+        if name not in projects:
+            projects[name] = ensure_project(session, name, actor).id
+        rows.append(_row(rec, projects[name]))
+        spans.extend(_span_row(tid, s) for s in rec.get("spans") or ())
+        new.append(rec)
+    if rows:
+        session.execute(insert(TraceRow), rows)
+    if spans:
+        session.execute(insert(SpanRow), spans)
+    return new
+
+
+def _merge_spans(session: Session, trace_id: str, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    known = set(session.scalars(select(SpanRow.span_id).where(SpanRow.trace_id == trace_id)))
+    return [_span_row(trace_id, s) for s in spans if s.get("span_id") not in known]
+
+
+def _row(rec: dict[str, Any], project_id: int) -> dict[str, Any]:
+    row: dict[str, Any] = {c: rec.get(c) for c in _COLUMNS}
+    row["id"] = rec["id"]
+    row["project_id"] = project_id
+    row["user_id"] = rec.get("user")
+    row["metadata_"] = rec.get("metadata") or {}
+    row["source"] = row["source"] or "gateway"
+    row["name"] = row["name"] or ""
+    row["status"] = row["status"] or "ok"
+    row["cache_hit"] = bool(row["cache_hit"])
+    row["stream"] = bool(row["stream"])
+    for column, size in _LIMITS.items():
+        value = row.get(column)
+        if isinstance(value, str) and len(value) > size:
+            row[column] = value[:size]
+    row["started_at"] = _time(rec.get("started_at"))
+    row["created_at"] = dt.datetime.now(dt.UTC)
+    return row
+
+
+def _span_row(trace_id: str, span: dict[str, Any]) -> dict[str, Any]:
+    return {"trace_id": trace_id, "span_id": str(span.get("span_id") or new_span_id())[:16],
+            "parent_span_id": span.get("parent_span_id"), "name": str(span.get("name") or "")[:256],
+            "kind": str(span.get("kind") or "internal")[:16], "status": str(span.get("status") or "ok")[:16],
+            "started_at": _time(span.get("started_at")), "duration_ms": span.get("duration_ms"),
+            "attributes": span.get("attributes") or {}}
+
+
+def _time(value: Any) -> dt.datetime:
+    if isinstance(value, (int, float)):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    if isinstance(value, dt.datetime):
+        return _aware(value)
+    if isinstance(value, str):
+        return _aware(dt.datetime.fromisoformat(value))
+    return dt.datetime.now(dt.UTC)
+
+
+def _info(row: TraceRow, project: str) -> TraceInfo:
+    data = {c: getattr(row, c) for c in _COLUMNS}
+    return TraceInfo(id=row.id, project=project, user=row.user_id, metadata=row.metadata_ or {},
+                     started_at=row.started_at, **data)
+
+
+def _span(row: SpanRow) -> SpanInfo:
+    return SpanInfo(span_id=row.span_id, parent_span_id=row.parent_span_id, name=row.name, kind=row.kind,
+                    status=row.status, started_at=row.started_at, duration_ms=row.duration_ms,
+                    attributes=row.attributes or {})
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,123 @@
+"""The durable spool: every trace is appended to a file before its response completes.
+
+Each writing process owns a folder ``<spool>/<owner>/`` holding a lock file (``flock``-ed for the
+life of the process) and numbered segment files of JSON lines. A segment is deleted only after every
+trace in it has committed to the store. On start, a process replays the folders whose owner is gone
+(the lock can be taken), so a crash loses no trace that reached the spool. Writes go to the OS at
+once (``O_APPEND``), which survives the death of the process; ``fsync=True`` also survives power loss.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+__all__ = ["Spool", "orphaned_records"]
+
+
+class Spool:
+    """This process's spool folder: append records to the active segment; rotate; delete committed segments."""
+
+    def __init__(self, root: Path, *, fsync: bool = False) -> None:
+        self.root = root
+        self.fsync = fsync
+        root.mkdir(parents=True, exist_ok=True)
+        self.dir = root / f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.dir.mkdir()
+        self._lock_fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.segment = 0
+        self._fd = -1
+        self.active_count = 0
+        self.rotate()
+
+    def append(self, line: bytes) -> int:
+        """Append one JSON line to the active segment; return the segment number."""
+        os.write(self._fd, line)
+        if self.fsync:
+            os.fdatasync(self._fd)
+        self.active_count += 1
+        return self.segment
+
+    def rotate(self) -> int:
+        """Close the active segment and start the next; return the number of the one closed."""
+        closed = self.segment
+        if self._fd >= 0:
+            os.close(self._fd)
+        self.segment += 1
+        self.active_count = 0
+        self._fd = os.open(self._path(self.segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return closed
+
+    def read(self, segment: int) -> list[dict[str, Any]]:
+        return list(_records(self._path(segment)))
+
+    def discard(self, segment: int) -> None:
+        """Delete a segment whose traces have all committed."""
+        try:
+            os.unlink(self._path(segment))
+        except FileNotFoundError:
+            pass
+
+    def close(self, *, remove: bool) -> None:
+        """Release the spool; ``remove`` deletes the folder (only when everything committed)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if remove:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        os.close(self._lock_fd)
+
+    def _path(self, segment: int) -> Path:
+        return self.dir / f"seg-{segment:08d}.jsonl"
+
+
+def orphaned_records(root: Path, own: Path | None = None) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+    """Folders under ``root`` whose owner process is gone, each with its records (torn lines skipped).
+
+    The caller deletes a folder (``shutil.rmtree``) after its records are committed; while the caller
+    holds it, the folder's lock is held, so two processes never replay the same folder.
+    """
+    if not root.is_dir():
+        return
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p != own):
+        try:
+            fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # its owner is alive
+            continue
+        try:
+            records: list[dict[str, Any]] = []
+            for segment in sorted(folder.glob("seg-*.jsonl")):
+                records.extend(_records(segment))
+            yield folder, records
+        finally:
+            os.close(fd)
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a line torn by a crash mid-write
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            yield record

@@ -1,0 +1,110 @@
+"""Comparing runs (paired tests, win/tie/loss, top changes, power warning), Bradley-Terry rankings, judge
+validation against human labels, gates and reports."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+from tests.evals.conftest import evals_of, spec_for
+
+from genloop.errors import InvalidInput
+from genloop.providers._mock import MockProvider
+
+
+def one(golden: str, column: str, **extra: Any) -> dict[str, Any]:
+    return spec_for(golden, name=column, candidates=[{"name": "bot", "output_column": column}],
+                    judges=[], metrics=["exact_match", "token_f1"], **extra)
+
+
+def test_compare_two_runs_on_shared_items(client: Any, golden: str) -> None:
+    a = evals_of(client).run(one(golden, "base"))
+    b = evals_of(client).run(one(golden, "new"))
+    comparison = evals_of(client).compare(a.run_id, b.run_id, top=3)
+    assert comparison.shared == 12 and (comparison.candidate_a, comparison.candidate_b) == ("bot", "bot")
+    exact = next(m for m in comparison.metrics if m.metric == "exact_match")
+    assert exact.test.startswith("McNemar")
+    assert (exact.mean_a, exact.mean_b) == (pytest.approx(8 / 12), pytest.approx(0.0))
+    assert exact.losses == 8 and exact.delta == pytest.approx(-8 / 12)
+    assert exact.significant and exact.p_value < 0.05
+    f1 = next(m for m in comparison.metrics if m.metric == "token_f1")
+    assert f1.test == "sign-flip permutation" and f1.ci_low <= f1.delta <= f1.ci_high
+    assert len(comparison.top_changes) == 3 and comparison.top_changes[0].output_a is not None
+    small = evals_of(client).compare(a.run_id, b.run_id, min_effect=0.01)
+    assert any("too few" in w for w in small.warnings)
+
+
+def test_compare_needs_a_candidate_when_a_run_has_several(local: Any, golden: str) -> None:
+    run = evals_of(local).run(spec_for(golden, judges=[], metrics=["exact_match"]))
+    with pytest.raises(InvalidInput, match="2 candidates"):
+        evals_of(local).compare(run.run_id, run.run_id)
+    same = evals_of(local).compare(run.run_id, run.run_id, candidate_a="base", candidate_b="new")
+    assert same.metrics[0].metric == "exact_match"
+
+
+def test_three_candidates_are_ranked_with_bradley_terry(local: Any, golden: str, judge: MockProvider) -> None:
+    spec = spec_for(golden, candidates=[{"name": "base", "output_column": "base"},
+                                        {"name": "new", "output_column": "new"},
+                                        {"name": "ref", "output_column": "reference"}],
+                    judges=[{"name": "pairwise", "type": "pairwise", "model": "judge:j2"}])
+    result = evals_of(local).run(spec, providers={"judge": judge})
+    assert len(result.pairwise) == 3
+    assert [r.candidate for r in result.ranking][0] == "new"
+    assert all(r.ci_low is not None for r in result.ranking)
+    assert "pairwise.new_vs_base.win_rate" in result.metrics and "bt.new" in result.metrics
+
+
+def test_validate_judge_against_human_labels(local: Any, golden: str, judge: MockProvider, tmp_path: Any) -> None:
+    run = evals_of(local).run(spec_for(golden), providers={"judge": judge})
+    human = {f"q{i}/base": (5 if i % 3 else 2) for i in range(12)}
+    human["q1/base"] = 2  # one disagreement
+    human.update({f"q{i}/new": 5 for i in range(12)})
+    agreement = evals_of(local).validate_judge(run.run_id, "correct", labels=human)
+    assert agreement.n == 24 and agreement.accuracy == pytest.approx(23 / 24)
+    assert agreement.labels == ["2", "5"] and agreement.confusion == [[4, 1], [0, 19]]
+    assert 0 < agreement.kappa < 1
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps({"example_id": f"q{i}", "label": "new" if i % 4 else "tie"})
+                              for i in range(12)))
+    pairwise = evals_of(local).validate_judge(run.run_id, "pairwise", labels=path)
+    assert pairwise.accuracy == 1.0 and pairwise.human_win_rate == pairwise.judge_win_rate
+
+
+def test_gates_and_reports(client: Any, golden: str, judge: MockProvider) -> None:
+    result = evals_of(client).run(spec_for(golden), providers={"judge": judge},
+                                  gates=["new.correct>=4.5", "pairwise.win_rate>0.9", "base.correct.ci_low>=1"])
+    gates = {g.gate: g for g in result.gates}
+    assert gates["new.correct>=4.5"].passed
+    failed = gates["pairwise.win_rate>0.9"]
+    assert not failed.passed and "0.875" in failed.message and "0.025 below 0.9" in failed.message
+    assert evals_of(client).get(result.run_id).gates == result.gates
+    with pytest.raises(AssertionError, match="pairwise.win_rate>0.9"):
+        result.assert_gates()
+    assert result.assert_gates("new.correct>4")[0].passed
+    again = evals_of(client).check_gates(result.run_id, ["nope>1", f"no_regression:{result.run_id}"])
+    assert not again[0].passed and "no metric 'nope'" in again[0].message
+    assert again[1].passed
+    markdown = evals_of(client).report(result.run_id, "markdown")
+    assert "| new | correct |" in markdown and "FAIL" in markdown
+    html = evals_of(client).report(result.run_id, "html")
+    assert html.startswith("<!doctype html>") and "<script" not in html and "q11" in html
+    body = json.loads(evals_of(client).report(result.run_id, "json"))
+    assert body["result"]["run_id"] == result.run_id and len(body["items"]) == 24
+    suite = ET.fromstring(evals_of(client).report(result.run_id, "junit"))
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+    assert "correct" in evals_of(client).report(result.run_id, "table")
+    with pytest.raises(InvalidInput, match="unknown report format"):
+        evals_of(client).report(result.run_id, "pdf")
+
+
+def test_invalid_gate_is_refused_before_the_run(local: Any, golden: str) -> None:
+    with pytest.raises(InvalidInput, match="invalid gate"):
+        evals_of(local).run(spec_for(golden, judges=[]), gates=["rouge_l>>1"])
+    assert local.runs.list(kind="eval").total == 0
+
+
+def test_pytest_fixture(genloop_eval: Any, local: Any, golden: str, judge: MockProvider) -> None:
+    result = genloop_eval(spec_for(golden), client=local, providers={"judge": judge})
+    result.assert_gates("new.correct>=4.5", "pairwise.win_rate>0.5")
