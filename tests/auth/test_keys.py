@@ -36,13 +36,11 @@ def test_create_list_revoke(twin, store) -> None:
         keys.revoke("glk_missing0")
 
 
-def test_keys_cli(store, monkeypatch) -> None:
+def test_keys_cli(sqlite_env) -> None:
     from typer.testing import CliRunner
 
     from genloop.cli.keys import app
 
-    monkeypatch.setenv("GENLOOP_DATABASE_URL", store.settings.resolved_database_url)
-    monkeypatch.setenv("GENLOOP_HOME", str(store.settings.resolved_home))
     runner = CliRunner()
     created = runner.invoke(app, ["create", "ci", "--scope", "read", "--rpm", "10"])
     assert created.exit_code == 0

@@ -77,7 +77,7 @@ def test_same_rows_hash_the_same_from_every_source(client, tmp_path: Path, write
     assert client.datasets.head("c", 5) == rows
 
 
-def test_every_kind_accepts_its_rows(client, chat_rows, completion_rows) -> None:  # type: ignore[no-untyped-def]
+def test_kinds_listing_tags_and_audit(client, chat_rows, completion_rows) -> None:  # type: ignore[no-untyped-def]
     ok = {
         "chat": chat_rows,
         "completion": completion_rows,
@@ -94,21 +94,19 @@ def test_every_kind_accepts_its_rows(client, chat_rows, completion_rows) -> None
         version = client.datasets.create(f"k-{kind}", rows, kind=kind)
         assert (version.kind, version.num_rows) == (kind, len(rows))
 
-
-def test_list_tags_and_audit(client, chat_rows, completion_rows) -> None:  # type: ignore[no-untyped-def]
-    assert client.datasets.list().total == 0
     client.datasets.create("b", completion_rows, kind="completion")
     client.datasets.create("a", chat_rows, kind="chat")
     client.datasets.create("a", chat_rows[:1])
     client.datasets.label("a@1", "golden")
     page = client.datasets.list()
-    assert [(d.name, d.latest_version, d.num_versions, d.kind, d.num_rows) for d in page.items] == [
+    assert page.total == 8 and [d.name for d in page.items][:3] == ["a", "b", "k-chat"]
+    assert [(d.name, d.latest_version, d.num_versions, d.kind, d.num_rows) for d in page.items[:2]] == [
         ("a", 2, 2, "chat", 1), ("b", 1, 1, "completion", 3)]
     assert page.items[0].labels == {"golden": 1}
+    assert [d.name for d in client.datasets.list(offset=7, limit=1).items] == ["pref-1"]
     assert client.datasets.list(limit=1).next_offset == 1
     with pytest.raises(InvalidInput, match="limit must be between 1 and 1000"):
         client.datasets.list(limit=0)
-
 
     client.datasets.create("t", completion_rows, kind="completion", tags=["sft"])
     assert client.datasets.tag("t", "golden").tags == ["sft", "golden"]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 
-def test_cli_create_list_show_export_split_tag_label(cli, tmp_path: Path, write_jsonl, chat_rows,  # type: ignore[no-untyped-def]
+def test_cli_commands_and_errors(cli, tmp_path: Path, write_jsonl, chat_rows,  # type: ignore[no-untyped-def]
                                                     many_rows) -> None:
     data = write_jsonl(chat_rows, "chat.jsonl")
     result = cli("datasets", "create", "chat", "--file", data, "--kind", "chat", "-m", "first", "--tag", "sft",
@@ -41,13 +41,11 @@ def test_cli_create_list_show_export_split_tag_label(cli, tmp_path: Path, write_
     assert cli("datasets", "unlabel", "qa", "production").code == 0
     assert cli("datasets", "list", "--project", "other", "--json").json()["total"] == 0
 
-
-def test_cli_errors_print_one_line_and_exit_1(cli, write_jsonl) -> None:  # type: ignore[no-untyped-def]
     bad = write_jsonl([], "bad.jsonl", raw_lines=['{"messages": [{"role": "bot", "content": "x"}]}'])
     result = cli("datasets", "create", "chat", "--file", bad, "--kind", "chat")
     assert result.code == 1
     assert result.err.strip() == ("error: bad.jsonl line 1: messages[0].role is 'bot'; "
                                   "valid roles: system, user, assistant, tool")
     missing = cli("datasets", "show", "nope")
-    assert missing.code == 1 and missing.err.startswith("error: project 'default' does not exist")
-    assert json.loads(cli("datasets", "list", "--json").out)["total"] == 0
+    assert missing.code == 1 and missing.err.startswith("error: dataset 'nope' does not exist in project 'default'")
+    assert json.loads(cli("datasets", "versions", "chat", "--json").out)["total"] == 1

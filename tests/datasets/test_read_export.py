@@ -44,13 +44,3 @@ def test_head_read_stream_and_export_round_trip(client, tmp_path: Path, chat_row
         client.datasets.export("chat", tmp_path / "out.xlsx")
     with pytest.raises(InvalidInput, match="unknown export format 'xml'"):
         client.datasets.export("chat", tmp_path / "out.xml", format="xml")
-
-
-def test_iter_rows_streams_a_larger_version_in_order(client, many_rows) -> None:  # type: ignore[no-untyped-def]
-    rows = many_rows(5000)
-    client.datasets.create("big", rows, kind="completion")
-    seen = 0
-    for i, row in enumerate(client.datasets.iter_rows("big", batch_size=700)):
-        assert row == rows[i]
-        seen += 1
-    assert seen == 5000

@@ -18,7 +18,7 @@ def test_split_is_seeded_recorded_and_idempotent(client, many_rows) -> None:  # 
     assert first.test.parent == "qa@1" and first.test.parent_version is None
     assert first.test.transform == {"op": "split", "source": "qa@1", "part": "test", "seed": 7, "test_size": 0.2,
                                     "stratify": None, "rows": {"train": 160, "test": 40}}
-    train, test = (list(client.datasets.iter_rows(v.ref)) for v in (first.train, first.test))
+    train, test = (list(client.datasets.iter_rows(v.ref, batch_size=7)) for v in (first.train, first.test))
     assert sorted(train + test, key=lambda r: int(r["prompt"].split()[1])) == rows  # a partition, order kept
     assert train == sorted(train, key=lambda r: int(r["prompt"].split()[1]))
 

@@ -23,6 +23,8 @@ def twin(request: pytest.FixtureRequest, store: Store) -> Iterator[Any]:
         yield SimpleNamespace(deployments=DeploymentService(store), traces=TraceService(store),
                               feedback=FeedbackService(store), keys=KeyService(store), remote=False)
         return
+    if store.db.is_postgres:
+        pytest.skip("REST parity is checked on SQLite; the services are checked on both databases")
     import warnings
 
     from fastapi.exceptions import FastAPIDeprecationWarning
@@ -42,3 +44,16 @@ def twin(request: pytest.FixtureRequest, store: Store) -> Iterator[Any]:
         yield SimpleNamespace(deployments=RemoteDeployments(http), traces=RemoteTraces(http),
                               feedback=RemoteFeedback(http), keys=RemoteKeys(http), remote=True)
         http.close()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """A SQLite store, with GENLOOP_* pointing at it, for CLI tests (the CLI is the same on any database)."""
+    from genloop.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'cli.db'}", actor="tester")
+    monkeypatch.setenv("GENLOOP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("GENLOOP_HOME", str(settings.resolved_home))
+    s = Store(settings)
+    yield s
+    s.close()

@@ -51,13 +51,11 @@ def test_invalid_specs_name_the_problem(twin) -> None:
         assert needle in str(caught.value), spec
 
 
-def test_cli_create_list_show_update(store, monkeypatch, tmp_path) -> None:
+def test_cli_create_list_show_update(sqlite_env, tmp_path) -> None:
     from typer.testing import CliRunner
 
     from genloop.cli.deployments import app
 
-    monkeypatch.setenv("GENLOOP_DATABASE_URL", store.settings.resolved_database_url)
-    monkeypatch.setenv("GENLOOP_HOME", str(store.settings.resolved_home))
     runner = CliRunner()
     result = runner.invoke(app, ["create", "bot", "--variant", "name=a,model=openai:gpt-4o-mini,temperature=0.2",
                                  "--fallback", "model=mock:echo", "--cache-ttl", "60", "--json"])

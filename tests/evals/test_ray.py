@@ -12,6 +12,7 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the executor, not the store, is under test
 def test_ray_executor_matches_local(local: Any, golden: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
@@ -19,7 +20,7 @@ def test_ray_executor_matches_local(local: Any, golden: str, monkeypatch: pytest
                           config={"reply": '{"reasoning": "fine", "score": 4}'})
     spec = spec_for(golden, limit=6, judges=[{"name": "quality", "model": "judgebot"}], metrics=["exact_match"],
                     candidates=[{"name": "echo", "model": "mock:echo"}, {"name": "new", "output_column": "new"}])
-    on_ray = evals_of(local).run({**spec, "executor": "ray"}, executor_options={"workers": 1})
+    on_ray = evals_of(local).run({**spec, "executor": "ray"}, executor_options={"workers": 1, "num_cpus": 1})
     assert on_ray.status == "succeeded", on_ray.error
     assert ray.is_initialized() is False  # the executor shut down the Ray it started
     on_local = evals_of(local).run(spec, resume=False)

@@ -28,13 +28,11 @@ def test_feedback_kinds_listed_with_its_trace(twin) -> None:
             fb.create(bad.pop("trace_id"), **bad)
 
 
-def test_feedback_cli(store, monkeypatch) -> None:
+def test_feedback_cli(sqlite_env) -> None:
     from typer.testing import CliRunner
 
     from genloop.cli.feedback import app
 
-    monkeypatch.setenv("GENLOOP_DATABASE_URL", store.settings.resolved_database_url)
-    monkeypatch.setenv("GENLOOP_HOME", str(store.settings.resolved_home))
     trace_id = new_trace_id()
     runner = CliRunner()
     added = runner.invoke(app, ["add", trace_id, "--score", "0.5", "--comment", "ok"])

@@ -45,7 +45,7 @@ def test_nested_pipeline_output_is_accepted() -> None:
     assert [f.category for f in check.scan("x")] == ["injection"]
 
 
-def test_a_policy_with_a_classifier_validates_without_loading_anything(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_policy_with_a_classifier_validates_without_loading(tmp_path) -> None:  # type: ignore[no-untyped-def]
     rule = {"check": "classifier", "action": "flag", "path": str(tmp_path / "m"), "labels": {"toxic": "toxicity"}}
     guard = Guard({"name": "p", "rules": [rule]})
     assert guard.checks("input")[0].name == "classifier"

@@ -25,7 +25,7 @@ def test_keys_not_in_reprs() -> None:
     for cls in (OpenAIProvider, AnthropicProvider, GeminiProvider):
         provider = cls(api_key=KEY)
         assert KEY not in repr(provider) and KEY not in str(vars(provider))
-        assert KEY not in repr(provider._client.headers)
+        assert all(KEY not in repr(client.headers) for client in provider._clients)
 
 
 async def test_keys_not_in_logs_or_errors(caplog: pytest.LogCaptureFixture) -> None:

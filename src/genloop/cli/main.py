@@ -11,7 +11,7 @@ import sys
 import typer
 
 from genloop import __version__
-from genloop.cli import audit, datasets, db, demo, lineage, models, prompts, runs, server
+from genloop.cli import audit, datasets, db, demo, lineage, mock_upstream, models, prompts, runs, server
 
 app = typer.Typer(
     name="genloop",
@@ -29,6 +29,7 @@ app.command("lineage")(lineage.lineage)
 app.command("audit")(audit.audit)
 app.command("server")(server.server)
 app.command("demo")(demo.demo)
+app.command("mock-upstream")(mock_upstream.mock_upstream)
 
 
 @app.command("version")

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from genloop.datasets._import import Written
-from genloop.datasets._schemas import ColumnInfo, DatasetVersion
+from genloop.datasets._schemas import DatasetVersion
 from genloop.datasets._tables import DatasetRow, DatasetVersionRow
+from genloop.datasets._views import to_schema
 from genloop.store import Store
-from genloop.store._registry import find_project, labels_of
 from genloop.store._versioned import VersionedKind
 
-__all__ = ["DATASETS", "Pending", "artifact_key", "commit_versions", "to_schema"]
+__all__ = ["DATASETS", "Pending", "artifact_key", "commit_versions"]
 
 DATASETS: VersionedKind[DatasetRow, DatasetVersionRow] = VersionedKind(
     "dataset", DatasetRow, DatasetVersionRow, "dataset_id"
@@ -109,24 +109,3 @@ def _builder(project: str, actor: str, item: Pending) -> Any:
         )
 
     return build
-
-
-def to_schema(session: Session, project: str, name: str, row: DatasetVersionRow,
-              labels: dict[str, int] | None = None) -> DatasetVersion:
-    """The public schema of a version row (with the labels that point at it)."""
-    if labels is None:
-        project_row = find_project(session, project)
-        labels = labels_of(session, project_row.id, "dataset", name) if project_row is not None else {}
-    transform = row.transform or None
-    parent = None
-    if transform and isinstance(transform.get("source"), str):
-        parent = transform["source"]
-    elif row.parent_version:
-        parent = f"{name}@{row.parent_version}"
-    return DatasetVersion(
-        name=name, version=row.version, kind=row.kind, content_hash=row.content_hash, num_rows=row.num_rows,
-        size_bytes=row.size_bytes, columns=[ColumnInfo(**c) for c in row.columns or []],
-        tags=list(row.tags or []), labels=sorted(k for k, v in labels.items() if v == row.version),
-        message=row.message or "", parent=parent, parent_version=row.parent_version, transform=transform,
-        source_run_id=row.source_run_id, created_at=row.created_at, created_by=row.created_by or "",
-    )

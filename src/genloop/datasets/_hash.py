@@ -57,14 +57,24 @@ def canonical_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, canonical_type(f.type)) for f in schema])
 
 
-def type_repr(t: pa.DataType) -> str:
-    """A stable spelling of a canonical type: struct fields sorted, list item names dropped."""
+def type_repr(t: pa.DataType, *, sort: bool = True) -> str:
+    """A stable spelling of a canonical type: list item names dropped, struct fields sorted (unless not
+    ``sort``, for display)."""
     if pa.types.is_list(t):
-        return f"list<{type_repr(t.value_type)}>"
+        return f"list<{type_repr(t.value_type, sort=sort)}>"
     if pa.types.is_struct(t):
-        inner = ", ".join(f"{f.name}: {type_repr(f.type)}" for f in sorted(t, key=lambda f: f.name))
-        return f"struct<{inner}>"
+        fields = sorted(t, key=lambda f: f.name) if sort else list(t)
+        return f"struct<{', '.join(f'{f.name}: {type_repr(f.type, sort=sort)}' for f in fields)}>"
     return str(t)
+
+
+def _fixed_width(t: pa.DataType) -> int:
+    if pa.types.is_decimal(t) or pa.types.is_nested(t) or pa.types.is_dictionary(t):
+        return 0
+    try:
+        return int(t.bit_width)
+    except ValueError:  # variable width
+        return 0
 
 
 class ContentHasher:
@@ -129,7 +139,7 @@ class ContentHasher:
         elif pa.types.is_boolean(t):
             values = pc.fill_null(array, False).to_numpy(zero_copy_only=False)
             self._stream(path).update(np.asarray(values, dtype=np.uint8).tobytes())
-        elif t.bit_width and not pa.types.is_decimal(t) and t.bit_width in (8, 16, 32, 64):
+        elif _fixed_width(t) in (8, 16, 32, 64):
             self._feed_fixed(path, array)
         else:  # rare types (decimals, maps, unions...): their Python values, as JSON
             values = array.to_pylist()

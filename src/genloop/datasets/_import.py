@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,7 +24,7 @@ from genloop.datasets._sources import Source
 from genloop.datasets._validate import first_bad_row, schema_problem
 from genloop.errors import InvalidInput
 
-__all__ = ["Written", "VersionWriter", "import_source", "write_batches"]
+__all__ = ["VersionWriter", "Written", "import_source"]
 
 ROW_GROUP_BYTES = 64 << 20
 ROW_GROUP_ROWS = 1 << 20
@@ -90,7 +88,7 @@ class VersionWriter:
             content_hash=self.hasher.hexdigest(),
             num_rows=self.hasher.num_rows,
             size_bytes=os.path.getsize(self.path),
-            columns=[{"name": f.name, "type": type_repr(f.type)} for f in schema],
+            columns=[{"name": f.name, "type": type_repr(f.type, sort=False)} for f in schema],
         )
 
     def abort(self) -> None:
@@ -134,17 +132,3 @@ def import_source(source: Source, spec: KindSpec, directory: Path) -> Written:
             writer.abort()
             raise
     raise AssertionError("unreachable")
-
-
-def write_batches(batches: Iterable[pa.RecordBatch], directory: Path, kind: str, schema: Any = None) -> Written:
-    """Write already-valid batches (a split's part) to a temporary Parquet file with their content hash."""
-    writer = VersionWriter(directory, kind)
-    try:
-        for batch in batches:
-            writer.write(writer.normalize(batch))
-        if writer.schema is None and schema is not None:
-            writer.write(pa.RecordBatch.from_pylist([], schema=schema))
-        return writer.close()
-    except BaseException:
-        writer.abort()
-        raise

@@ -4,7 +4,7 @@ The fast path is ``pyarrow.json.open_json`` in large blocks, with explicit types
 fields. Its schema comes from the first block; strings that pyarrow would read as timestamps stay
 strings (a list of dicts, a CSV or a Parquet file holding the same text must hash the same). When a
 later block does not fit (a new field, an int column that turns float), the file is scanned once for
-its full schema and read again (:meth:`JsonlSource.widen`). Whenever the reader or a rule fails, the
+its full schema and read again (``JsonlSource._widen``). Whenever the reader or a rule fails, the
 lines are read again with orjson, from the first row not yet accepted, to name the line and field.
 """
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.datasets._commit import DATASETS, Pending, commit_versions, to_schema
+from genloop.datasets._commit import DATASETS, Pending, commit_versions
 from genloop.datasets._export import export_chunks, export_format, jsonable_rows
 from genloop.datasets._import import VersionWriter, import_source
 from genloop.datasets._kinds import kind_spec
@@ -21,10 +21,11 @@ from genloop.datasets._sources import open_source
 from genloop.datasets._split import choose_test_rows, count_test_rows, split_into
 from genloop.datasets._tables import DatasetRow, DatasetVersionRow
 from genloop.datasets._tags import check_tag, check_tags, update_tags
+from genloop.datasets._views import summaries, to_schema
 from genloop.errors import InvalidInput
 from genloop.refs import parse_ref, validate_name
 from genloop.store import Page, Store
-from genloop.store._registry import Label, find_project
+from genloop.store._registry import find_project
 
 __all__ = ["DatasetService", "check_batch_size", "check_head"]
 
@@ -160,7 +161,7 @@ class DatasetService:
         offset, limit = self.store.page_bounds(offset, limit)
         with self.store.db.read() as session:
             parents, total = DATASETS.list_parents(session, self.project, offset, limit)
-            items = _summaries(session, self.project, parents)
+            items = summaries(session, parents)
         return Page.build(items, total, offset, limit)
 
     def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[DatasetVersion]:
@@ -290,36 +291,3 @@ def check_head(n: int) -> None:
 def check_batch_size(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidInput(f"batch_size must be a positive integer, got {batch_size!r}")
-
-
-def _summaries(session: Session, project: str, parents: list[DatasetRow]) -> list[DatasetInfo]:
-    if not parents:
-        return []
-    ids = [p.id for p in parents]
-    latest_numbers = (
-        select(DatasetVersionRow.dataset_id, func.max(DatasetVersionRow.version).label("latest"),
-               func.count().label("n"))
-        .where(DatasetVersionRow.dataset_id.in_(ids)).group_by(DatasetVersionRow.dataset_id).subquery()
-    )
-    rows = session.execute(
-        select(DatasetVersionRow, latest_numbers.c.n).join(
-            latest_numbers, (latest_numbers.c.dataset_id == DatasetVersionRow.dataset_id)
-            & (latest_numbers.c.latest == DatasetVersionRow.version))
-    ).all()
-    latest = {row.dataset_id: (row, int(n)) for row, n in rows}
-    labels: dict[str, dict[str, int]] = {}
-    for label in session.scalars(select(Label).where(
-            Label.project_id == parents[0].project_id, Label.entity_type == "dataset",
-            Label.entity_name.in_([p.name for p in parents]))):
-        labels.setdefault(label.entity_name, {})[label.label] = label.version
-    items = []
-    for parent in parents:
-        row, n = latest.get(parent.id, (None, 0))
-        items.append(DatasetInfo(
-            name=parent.name, description=parent.description or "", latest_version=row.version if row else None,
-            num_versions=n, kind=row.kind if row else None, num_rows=row.num_rows if row else None,
-            content_hash=row.content_hash if row else None, labels=labels.get(parent.name, {}),
-            created_at=parent.created_at, created_by=parent.created_by or "",
-            updated_at=row.created_at if row else None,
-        ))
-    return items

@@ -110,11 +110,12 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, settings: Settings | None = None, *, concurrency: int = 16, address: str | None = None,
-                 workers: int = 2) -> None:
+                 workers: int = 2, num_cpus: int | None = None) -> None:
         self.settings = settings or Settings()
         self.concurrency = concurrency
         self.address = address
         self.workers = max(1, workers)
+        self.num_cpus = num_cpus  # for a local Ray started here (None: all of them)
         self._actors: list[Any] = []
         self._cycle: Any = None
         self._started_ray = False
@@ -126,7 +127,8 @@ class RayExecutor(Executor):
             raise MissingDependency.for_extra("ray", "ray") from None
         if not ray.is_initialized():
             ray.init(address=self.address, ignore_reinit_error=True, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False)
+                     log_to_driver=False, configure_logging=False,
+                     num_cpus=self.num_cpus if self.address is None else None)
             self._started_ray = True
         per_worker = max(1, -(-self.concurrency // self.workers))
         actor_cls = ray.remote(num_cpus=0, max_concurrency=per_worker + 1)(_CallWorker)

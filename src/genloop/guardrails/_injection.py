@@ -165,8 +165,8 @@ class PromptInjectionCheck(Check):
     """Prompt-injection and jailbreak attempts, scored from weighted patterns (see module docstring).
 
     Parameters: ``threshold`` (0.5), ``disable`` (pattern ids to drop), ``patterns`` (extra or replaced
-    patterns, ``{id: {"pattern": regex, "weight": w, "anchors": [words]}}``; without anchors a pattern runs
-    on every text). Findings carry the combined ``score`` and the pattern id as ``kind``, one per
+    patterns, ``{id: {"pattern": regex, "weight": w, "anchors": [...]}}``; an anchor is a lower-case word,
+    or any other substring of the raw text; without anchors a pattern runs on every text). Findings carry the combined ``score`` and the pattern id as ``kind``, one per
     matched phrase.
     """
 

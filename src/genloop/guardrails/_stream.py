@@ -6,7 +6,8 @@ window more than a window is pending, the pending text (plus a little already-em
 scanned with the policy's streamable output checks; text before the cut is transformed and emitted. The cut
 prefers a whitespace boundary and never falls inside a finding or a mask placeholder. A finding that keeps
 growing (a PEM private key block) is held up to ``max_hold`` characters. Whole-text checks (length, JSON
-Schema, classifiers) run once on the complete answer in :meth:`StreamGuard.finish`.
+Schema, classifiers) run once on the complete answer in :meth:`StreamGuard.finish`; by then the text is
+sent, so there they can record (``flag``) or end the stream (``block``) but not rewrite it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class StreamGuard:
             return ""
         if self._full is not None:
             self._full.append(delta)
+        if not self._window_checks and not self._known:
+            return delta  # nothing to find in a window: pass through, whole-text checks still run at the end
         self._pending += delta
         if len(self._pending) < self.window + self._step:
             return ""

@@ -10,9 +10,10 @@ from genloop.hookspecs import hookimpl
 
 @hookimpl
 def register_providers(register: Callable[..., Any]) -> None:
-    """openai (and any OpenAI-compatible endpoint), anthropic, gemini and the in-process mock."""
+    """openai (and any OpenAI-compatible endpoint), anthropic, gemini, the in-process mock, local HF models."""
     from genloop.providers._anthropic import AnthropicProvider
     from genloop.providers._gemini import GeminiProvider
+    from genloop.providers._local import LocalProvider
     from genloop.providers._mock import MockProvider
     from genloop.providers._openai import OpenAIProvider
 
@@ -20,3 +21,4 @@ def register_providers(register: Callable[..., Any]) -> None:
     register("anthropic", AnthropicProvider.from_settings)
     register("gemini", GeminiProvider.from_settings)
     register("mock", MockProvider.from_settings)
+    register("local", LocalProvider.from_settings)

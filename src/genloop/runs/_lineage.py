@@ -2,7 +2,8 @@
 
 A version was produced by a run when that run lists it as an ``output`` edge, or when the version row
 names the run in ``source_run_id`` (dataset and model versions). Its direct parent is the base model of
-an adapter (or merged/quantized model) and the parent version of a dataset version. The walk is a tree
+an adapter (or merged/quantized model) and the parent version of a dataset version, or the source
+version its ``transform`` names (a split part points at the version it was split from). The walk is a tree
 (a shared ancestor appears under each child) cut at ``depth``; cycles cannot be written, but a version
 already on the current path is never expanded again.
 """
@@ -101,4 +102,9 @@ def _parent_key(key: Key, row: Any) -> Key | None:
         return ("model", row.base_name, row.base_version)
     if entity_type == "dataset" and row.parent_version:
         return ("dataset", name, row.parent_version)
+    if entity_type == "dataset" and isinstance(row.transform, dict) and isinstance(row.transform.get("source"), str):
+        # a transform (split, filter, export of feedback...) names its source version as NAME@N
+        source, _, number = row.transform["source"].rpartition("@")
+        if source and number.isdigit():
+            return ("dataset", source, int(number))
     return None
