@@ -54,8 +54,8 @@ async def _load(url: str, model: str, rate: float, duration: float, warmup: floa
         # open some connections first, so the measurement is not about TCP handshakes
         await asyncio.gather(*(session.get(url.replace("/chat/completions", "/models")) for _ in range(20)),
                              return_exceptions=True)
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 0.1
+        clock = time.perf_counter  # uvloop's loop.time() only has millisecond resolution
+        start = clock() + 0.1
         total = int(rate * (duration + warmup))
         tasks = []
 
@@ -69,13 +69,13 @@ async def _load(url: str, model: str, rate: float, duration: float, warmup: floa
                 return
             if measured:
                 if status == 200:
-                    latencies.append((loop.time() - due) * 1000)
+                    latencies.append((clock() - due) * 1000)
                 else:
                     errors[str(status)] = errors.get(str(status), 0) + 1
 
         for i in range(total):
             due = start + i / rate
-            delay = due - loop.time()
+            delay = due - clock()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.ensure_future(one(due, i >= rate * warmup)))

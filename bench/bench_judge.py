@@ -10,6 +10,7 @@ The mock upstream runs in its own process, like a real endpoint; the store is a 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import socket
@@ -48,6 +49,24 @@ def start_upstream(port: int, latency_ms: float) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("the mock upstream did not start")
+
+
+async def provider_floor(port: int, calls: int, concurrency: int) -> float:
+    """Wall time of the same number of calls straight through the provider: what this machine allows."""
+    from genloop.providers import ChatRequest, get_provider
+
+    provider = get_provider("openai", base_url=f"http://127.0.0.1:{port}/v1", api_key="bench",
+                            max_concurrency=concurrency)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await provider.chat(ChatRequest(model="mock-model", messages=[{"role": "user", "content": f"q {i}"}]))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(calls)))
+    await provider.aclose()
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -91,6 +110,9 @@ def main() -> None:
                   f"upstream calls {upstream_calls}; verdicts {result.pairwise[0].n}; "
                   f"win rate {result.metrics['pairwise.win_rate']:.3f}; upstream max in flight {stats['max_in_flight']}")
         client.close()
+        floor = asyncio.run(provider_floor(port, calls, args.concurrency))
+        print(f"provider floor: the same {calls} calls made directly with the OpenAI provider take {floor:.2f} s "
+              f"({floor / ideal:.2f}x ideal) on this machine now")
     finally:
         upstream.terminate()
         upstream.wait(timeout=10)

@@ -23,8 +23,8 @@ def test_create_dedupe_refs_labels_and_projects(client, chat_rows, completion_ro
     assert not created and again == v1
     assert client.datasets.versions("qa").total == 1
 
-    v2 = client.datasets.create("qa", completion_rows[:2])  # kind defaults to the latest version's
-    assert (v2.version, v2.kind, v2.num_rows) == (2, "completion", 2)
+    v2 = client.datasets.create("qa", completion_rows[:2], source_run_id="run-1")  # kind: the latest version's
+    assert (v2.version, v2.kind, v2.num_rows, v2.source_run_id) == (2, "completion", 2, "run-1")
     assert client.datasets.get("qa").version == 2
     assert client.datasets.get("qa@1").num_rows == 3
     labelled = client.datasets.label("qa@1", "production")
@@ -65,6 +65,7 @@ def test_same_rows_hash_the_same_from_every_source(client, tmp_path: Path, write
     hashes = {name: client.datasets.create(f"chat-{name}", data, kind="chat").content_hash
               for name, data in sources.items()}
     assert len(set(hashes.values())) == 1, hashes
+    assert client.datasets.get("chat-hf").columns[1].type == "list<struct<role: string, content: string>>"
     assert client.datasets.create("chat-rows", table.slice(1), kind="chat").version == 2
     assert client.datasets.create("chat-generic", chat_rows).content_hash != hashes["rows"]  # the kind is hashed
 

@@ -97,3 +97,16 @@ def test_jsonl_whose_types_widen_later_is_read_with_the_whole_file_schema(tmp_pa
         "prompt": "string", "completion": "string", "score": "double", "extra": "struct<when: string>"}
     monkeypatch.undo()
     assert imported(rows, "completion", tmp_path) == written.content_hash  # one block, no retry: same hash
+
+
+def test_csv_whose_types_change_later_is_read_again_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import genloop.datasets._csv as csv_module
+
+    monkeypatch.setattr(csv_module, "BLOCK_SIZE", 256)
+    lines = ["prompt,completion,n,when", *(f"p{i},c{i},{i},2024-01-0{i % 9 + 1}" for i in range(200)),
+             '"multi\nline",c,word,2024-01-01']
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(lines) + "\n")
+    written = import_source(open_source(path), kind_spec("completion"), tmp_path / "out")
+    assert written.num_rows == 201
+    assert [c["type"] for c in written.columns] == ["string"] * 4

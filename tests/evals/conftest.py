@@ -71,19 +71,3 @@ def spec_for(dataset: str, **extra: Any) -> dict[str, Any]:
     }
     spec.update(extra)
     return spec
-
-
-@pytest.fixture
-def server(store: Any) -> Any:
-    """The REST server with the evals routes (included here until the lead lists them in ROUTERS)."""
-    from tests.conftest import ServerThread
-
-    from genloop.server import create_app
-    from genloop.server.app import API_PREFIX
-    from genloop.server.routes import evals as evals_routes
-
-    app = create_app(store)
-    if not any(getattr(r, "path", "").startswith(f"{API_PREFIX}/projects/{{project}}/evals") for r in app.routes):
-        app.include_router(evals_routes.router, prefix=API_PREFIX)
-    with ServerThread(app) as srv:
-        yield srv

@@ -9,16 +9,7 @@ import yaml
 from tests.evals.conftest import spec_for
 
 
-def _wired() -> None:
-    """Add `genloop eval` to the app when the lead has not wired it into cli/main.py yet."""
-    from genloop.cli import evals, main
-
-    if not any(group.name == "eval" for group in main.app.registered_groups):
-        main.app.add_typer(evals.app, name="eval")
-
-
 def test_eval_cli(cli: Any, local: Any, golden: str, tmp_path: Path) -> None:
-    _wired()
     local.models.register("judgebot", kind="provider", uri="mock:judge", config={"reply": "Score: 4"})
     spec = spec_for(golden, judges=[{"name": "quality", "model": "judgebot"}], metrics=["exact_match"])
     path = tmp_path / "eval.yaml"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tests.evals.conftest import evals_of, spec_for
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'genloop[ray]'")

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from genloop import __version__
-from genloop.cli import audit, datasets, db, demo, lineage, mock_upstream, models, prompts, runs, server
+from genloop.cli import audit, datasets, db, demo, evals, lineage, mock_upstream, models, prompts, runs, server
 
 app = typer.Typer(
     name="genloop",
@@ -24,6 +24,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
+app.add_typer(evals.app, name="eval")
 app.add_typer(db.app, name="db")
 app.command("lineage")(lineage.lineage)
 app.command("audit")(audit.audit)

@@ -4,7 +4,7 @@
     client = genloop.Client("sqlite:///my.db")         # in-process on a database URL
     client = genloop.Client("http://127.0.0.1:8000")   # a GenLoop server over REST
 
-Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``) is either the domain
+Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``, ``evals``) is either the domain
 service itself (in-process) or its REST twin; both return the same pydantic schemas and raise the
 same exceptions, and a test runs one scenario both ways to keep them identical.
 """
@@ -63,6 +63,7 @@ class Client:
     def _bind_local(self) -> None:
         from genloop.audit import AuditService
         from genloop.datasets import DatasetService
+        from genloop.evals import EvalService
         from genloop.models import ModelService
         from genloop.prompts import PromptService
         from genloop.runs import RunService
@@ -74,10 +75,12 @@ class Client:
         self.models = ModelService(store, project=project)
         self.runs = RunService(store, project=project)
         self.audit = AuditService(store, project=project)
+        self.evals = EvalService(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
         from genloop.client._datasets import RemoteDatasets
+        from genloop.client._evals import RemoteEvals
         from genloop.client._models import RemoteModels
         from genloop.client._prompts import RemotePrompts
         from genloop.client._runs import RemoteRuns
@@ -88,6 +91,7 @@ class Client:
         self.models = RemoteModels(http, project=project)  # type: ignore[assignment]
         self.runs = RemoteRuns(http, project=project)  # type: ignore[assignment]
         self.audit = RemoteAudit(http, project=project)  # type: ignore[assignment]
+        self.evals = RemoteEvals(http, project=project, settings=self.settings)  # type: ignore[assignment]
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

@@ -98,7 +98,7 @@ class RemoteDatasets:
 
     def untag(self, ref: str, tag: str) -> DatasetVersion:
         """Remove ``tag`` from the version ``ref`` points at."""
-        return _validated(DatasetVersion, self._http.request("DELETE", self._path(str(ref), "tags", tag)))
+        return DatasetVersion.model_validate(self._http.request("DELETE", self._path(str(ref), "tags", tag)))
 
     def label(self, ref: str, label: str) -> DatasetVersion:
         """Point ``label`` at the version ``ref`` resolves to."""
@@ -113,10 +113,6 @@ class RemoteDatasets:
     def get(self, ref: str) -> DatasetVersion:
         """The version ``ref`` points at."""
         return self._http.get_as(DatasetVersion, self._path(str(parse_ref(ref))))
-
-    def list(self, *, offset: int = 0, limit: int = 50) -> Page[DatasetInfo]:
-        """Datasets of the project, by name."""
-        return self._http.get_as(Page[DatasetInfo], self._path(), params={"offset": offset, "limit": limit})
 
     def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[DatasetVersion]:
         """Versions of dataset ``name``, newest first."""
@@ -154,7 +150,7 @@ class RemoteDatasets:
             yield from batch.to_pylist()
 
     def content(self, ref: str, *, format: str = "parquet") -> Iterator[bytes]:
-        """The version's bytes as ``format`` (parquet, jsonl or csv), streamed from the server."""
+        """The version's bytes as ``format`` (parquet, jsonl or csv), downloaded to a temporary file first."""
         fmt = export_format(None, format)
         version = self.get(ref)
         return self._stream(self._path(version.name, "versions", str(version.version), "content"), fmt)
@@ -188,6 +184,11 @@ class RemoteDatasets:
         with self._downloaded(self.get(ref)) as path:
             yield path
 
+    # defined late: inside the class body, the name ``list`` would shadow the builtin in later annotations
+    def list(self, *, offset: int = 0, limit: int = 50) -> Page[DatasetInfo]:
+        """Datasets of the project, by name."""
+        return self._http.get_as(Page[DatasetInfo], self._path(), params={"offset": offset, "limit": limit})
+
     @contextlib.contextmanager
     def _downloaded(self, version: DatasetVersion) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="genloop-dataset-") as tmp:
@@ -196,7 +197,3 @@ class RemoteDatasets:
                 self._http.stream_to(self._path(version.name, "versions", str(version.version), "content"), out,
                                      params={"format": "parquet"}, timeout=_LONG)
             yield path
-
-
-def _validated(model: Any, payload: Any) -> Any:
-    return model.model_validate(payload)

@@ -49,10 +49,13 @@ class CsvSource(Source):
     def batches(self, spec: KindSpec) -> Iterator[pa.RecordBatch]:
         types = {name: t for name, t in spec.explicit_types().items() if pa.types.is_string(t)}
         reader = self._open(types)
-        wanted = {f.name: pa.string() for f in reader.schema} if self._all_text else {}
-        wanted.update({f.name: f.type for f in strip_temporal(reader.schema) if f.type != reader.schema.field(f.name).type})
-        if wanted:
-            reader = self._open({**types, **wanted})
+        inferred = reader.schema
+        if self._all_text:
+            types = {name: pa.string() for name in inferred.names}
+        else:  # dates and times stay text, as in JSON Lines
+            types.update({f.name: f.type for f in strip_temporal(inferred) if not f.type.equals(inferred.field(f.name).type)})
+        if any(name in inferred.names and not inferred.field(name).type.equals(t) for name, t in types.items()):
+            reader = self._open(types)
         yield from reader
 
     # -- precise errors ------------------------------------------------------------------------

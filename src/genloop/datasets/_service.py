@@ -156,14 +156,6 @@ class DatasetService:
         """The version ``ref`` points at (``NAME``, ``NAME@7``, ``NAME@label``)."""
         return self._resolve(ref)[0]
 
-    def list(self, *, offset: int = 0, limit: int = 50) -> Page[DatasetInfo]:
-        """Datasets of the project, by name, each summarised by its latest version."""
-        offset, limit = self.store.page_bounds(offset, limit)
-        with self.store.db.read() as session:
-            parents, total = DATASETS.list_parents(session, self.project, offset, limit)
-            items = summaries(session, parents)
-        return Page.build(items, total, offset, limit)
-
     def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[DatasetVersion]:
         """Versions of dataset ``name``, newest first."""
         offset, limit = self.store.page_bounds(offset, limit)
@@ -179,9 +171,13 @@ class DatasetService:
         _, key = self._resolve(ref)
         if n == 0:
             return []
+        rows: list[dict[str, Any]] = []
         with self._parquet(key) as parquet:
-            batch = next(parquet.iter_batches(batch_size=n), None)
-        return jsonable_rows(batch.to_pylist() if batch is not None else [])
+            for batch in parquet.iter_batches(batch_size=n):  # a batch may end early at a row-group boundary
+                rows.extend(batch.slice(0, n - len(rows)).to_pylist())
+                if len(rows) >= n:
+                    break
+        return jsonable_rows(rows)
 
     def read(self, ref: str, *, columns: list[str] | None = None) -> pa.Table:
         """The whole version as a ``pyarrow.Table`` (``columns``: only these)."""
@@ -240,6 +236,15 @@ class DatasetService:
         with self.store.artifacts.local_copy(key) as path:
             yield Path(path)
 
+    # defined last: inside the class body, the name ``list`` would shadow the builtin in later annotations
+    def list(self, *, offset: int = 0, limit: int = 50) -> Page[DatasetInfo]:
+        """Datasets of the project, by name, each summarised by its latest version."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            parents, total = DATASETS.list_parents(session, self.project, offset, limit)
+            items = summaries(session, parents)
+        return Page.build(items, total, offset, limit)
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _resolve(self, ref: str) -> tuple[DatasetVersion, str]:
@@ -279,7 +284,6 @@ class DatasetService:
             return
         with artifacts.open(key) as file, pq.ParquetFile(file) as parquet:
             yield parquet
-
 
 
 def check_head(n: int) -> None:

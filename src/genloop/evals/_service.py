@@ -1,7 +1,7 @@
 """The evals service: run a spec, read results and items, compare runs, check gates, report, validate judges.
 
 ``EvalService(store, project)`` works in-process; ``genloop.client._evals.RemoteEvals`` is its REST twin with
-the same methods. Both run the engine in the calling process (see ``docs/evals.md``, "Remote mode").
+the same methods. Both run the engine in the calling process (see ``genloop.client._evals``).
 """
 
 from __future__ import annotations

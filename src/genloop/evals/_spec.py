@@ -189,4 +189,4 @@ class EvalSpec(BaseModel):
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors()[:10]
             )
-            raise InvalidInput(f"{origin}: invalid spec: {problems}", hint="see docs/evals.md for the spec") from exc
+            raise InvalidInput(f"{origin}: invalid spec: {problems}", hint="the spec format is in the genloop.evals module docstring") from exc

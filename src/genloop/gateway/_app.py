@@ -106,14 +106,15 @@ class GatewayApp:
         ex.response_headers.append((b"x-genloop-trace-id", rec["id"].encode()))
         key = None
         admitted = False
+        ex.on_complete = lambda: gw.finish(rec, key)
         try:
             if gw.in_flight >= self.settings.gateway_max_inflight:
-                gw.metrics.shed.labels("in_flight").inc()
+                gw.metrics.add("shed", ("in_flight",))
                 raise GatewayError(503, "the gateway is at capacity; retry shortly", code="overloaded",
                                    retry_after=1, trace_status="rejected")
             gw.in_flight += 1
             admitted = True
-            gw.metrics.in_flight.inc()
+            gw.metrics.in_flight += 1
             caller = gw.caller(ex)
             key = caller.key
             rec["project"] = caller.project
@@ -137,9 +138,8 @@ class GatewayApp:
         finally:
             if admitted:
                 gw.in_flight -= 1
-                gw.metrics.in_flight.dec()
-            gw.finish(rec, key)
-        ex.response_headers.clear()
+                gw.metrics.in_flight -= 1
+            ex.complete()  # when no answer could be sent (the client left), the trace is still recorded
 
 
 async def _answer(ex: Exchange, error: GatewayError) -> None:

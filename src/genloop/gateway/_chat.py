@@ -202,7 +202,7 @@ class ChatHandler:
         gw = self.gw
         for shadow in dep.shadows:
             if len(gw.shadow_tasks) >= gw.settings.gateway_shadow_max:
-                gw.metrics.shed.labels("shadow").inc()
+                gw.metrics.add("shed", ("shadow",))
                 continue
             task = asyncio.create_task(self._run_shadow(dep, shadow, body_for, rec))
             gw.shadow_tasks.add(task)

@@ -55,8 +55,8 @@ class Gateway:
         )
         self.metrics = GatewayMetrics(pending=lambda: float(self.writer.pending))
         self.dispatcher = Dispatcher(settings, pool_size=max(64, settings.gateway_max_inflight * 2))
-        self.dispatcher.on_failure = lambda dep, variant, exc: self.metrics._child(
-            self.metrics.upstream_failures, dep.name, variant.name, exc.kind).inc()
+        self.dispatcher.on_failure = lambda dep, variant, exc: self.metrics.add(
+            "upstream_failures", (dep.name, variant.name, exc.kind))
         self.caches: dict[tuple[str, str], ResponseCache] = {}
         self.in_flight = 0
         self.shadow_tasks: set[asyncio.Task[Any]] = set()

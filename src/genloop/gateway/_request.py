@@ -16,7 +16,7 @@ _JSON = (b"content-type", b"application/json")
 class Exchange:
     """The request (headers as a dict of lowercase names, the body) and the ways to answer it."""
 
-    __slots__ = ("headers", "receive", "response_headers", "scope", "send", "started")
+    __slots__ = ("headers", "on_complete", "receive", "response_headers", "scope", "send", "started")
 
     def __init__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.scope = scope
@@ -25,6 +25,8 @@ class Exchange:
         self.headers: dict[bytes, bytes] = dict(scope["headers"])
         self.response_headers: list[tuple[bytes, bytes]] = []
         self.started = False
+        # Called once, just before the answer's last bytes go out: the trace is spooled by then.
+        self.on_complete: Any = None
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -67,8 +69,15 @@ class Exchange:
             raise GatewayError(400, "the request body must be a JSON object", code="invalid_json")
         return data
 
+    def complete(self) -> None:
+        """Run ``on_complete`` (once)."""
+        hook, self.on_complete = self.on_complete, None
+        if hook is not None:
+            hook()
+
     async def send_bytes(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None,
                          content_type: bytes = b"application/json") -> None:
+        self.complete()
         all_headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
                        *self.response_headers, *(headers or ())]
         self.started = True
@@ -96,4 +105,5 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": data, "more_body": True})
 
     async def end_stream(self) -> None:
+        self.complete()
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})

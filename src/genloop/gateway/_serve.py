@@ -16,7 +16,7 @@ def uvicorn_options() -> dict[str, Any]:
     """The fastest event loop and HTTP parser installed (uvloop, httptools), no access log."""
     return {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
             "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
-            "access_log": False, "lifespan": "on", "ws": "none"}
+            "access_log": False, "lifespan": "on", "ws": "none", "proxy_headers": False}
 
 
 def with_gateway(app: Any, store: Store, settings: Settings | None = None) -> Any:

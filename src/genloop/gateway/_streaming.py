@@ -44,6 +44,12 @@ async def relay_stream(ex: Exchange, stream: UpstreamStream, dep: Deployment, us
     usage: dict[str, Any] | None = None
     clock = time.perf_counter()
     started = rec.get("_clock", clock)
+    def close_record() -> None:
+        _record_stream_findings(rec, guards)
+        _record_usage(rec, usage, texts, used)
+        if capture:
+            rec["output"] = _traced_output(dep, texts)
+
     try:
         await ex.start_stream()
         async for chunk in stream:
@@ -70,39 +76,39 @@ async def relay_stream(ex: Exchange, stream: UpstreamStream, dep: Deployment, us
                 if choice.get("finish_reason") and not guard.blocked:
                     safe += guard.finish()
                 if guard.blocked:
-                    _record_stream_findings(rec, guards)
                     raise GatewayError(400, guard.block_reason or "blocked by a guardrail", code="content_filter",
                                        trace_status="blocked", details={"stage": "output"})
                 if content or safe:
                     choice["delta"] = {**delta, "content": safe}
             await ex.send_frame(b"data: " + orjson.dumps(chunk) + b"\n\n")
         state["done"] = True
+        rec["http_status"] = 200
+        close_record()
+        ex.complete()  # spooled before the client sees [DONE]
         await ex.send_frame(_DONE)
         await ex.end_stream()
-        rec["http_status"] = 200
     except GatewayError as exc:  # a guardrail block, after the headers went out: an error event ends the stream
         state["done"] = True
         rec.update(status=exc.trace_status, error=exc.message, error_type=exc.code or exc.type, http_status=200)
+        close_record()
         await _send_quietly(ex, b"data: " + exc.body() + b"\n\n")
     except UpstreamError as exc:
         state["done"] = True
         rec.update(status="error", error=exc.message, error_type=f"upstream_{exc.kind}", http_status=200)
-        error = GatewayError(502, exc.message, code="upstream_error")
-        await _send_quietly(ex, b"data: " + error.body() + b"\n\n")
+        close_record()
+        await _send_quietly(ex, b"data: " + GatewayError(502, exc.message, code="upstream_error").body() + b"\n\n")
     except (asyncio.CancelledError, OSError) as exc:
         if not state["disconnected"] and not isinstance(exc, OSError):
+            close_record()
             raise
         if isinstance(exc, asyncio.CancelledError):
             task.uncancel()
         rec.update(status="cancelled", error="the client disconnected mid-stream; the upstream call was cancelled",
                    error_type="client_disconnected", http_status=499)
+        close_record()
     finally:
         watcher.cancel()
         await stream.aclose()
-        _record_stream_findings(rec, guards)
-        _record_usage(rec, usage, texts, used)
-        if capture:
-            rec["output"] = _traced_output(dep, texts)
 
 
 def _record_stream_findings(rec: dict[str, Any], guards: dict[int, Any]) -> None:
@@ -133,6 +139,7 @@ def _traced_output(dep: Deployment, texts: dict[int, list[str]]) -> Any:
 
 
 async def _send_quietly(ex: Exchange, frame: bytes) -> None:
+    ex.complete()
     try:
         await ex.send_frame(frame)
         await ex.end_stream()

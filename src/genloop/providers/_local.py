@@ -27,23 +27,28 @@ from genloop.providers._mock import content_text, split_pieces
 from genloop.providers._pricing import PriceTable
 from genloop.providers._schemas import ChatChunk, ChatRequest, ChatResult, CompletionRequest, Usage
 
-__all__ = ["MODELS", "LocalProvider", "render_prompt"]
+__all__ = ["MODELS", "LocalProvider", "plain_transcript", "render_prompt"]
 
 #: Loaded models, shared by every LocalProvider of the process (LRU by model name).
 MODELS = ModelCache(size=2)
 DEFAULT_MAX_TOKENS = 256
 
 
-def render_prompt(loaded: LoadedModel, messages: list[dict[str, Any]]) -> str:
-    """The prompt text for ``messages``: the chat template, else a plain role-prefixed transcript."""
-    plain = [{"role": str(m.get("role", "user")), "content": content_text(m.get("content"))} for m in messages]
-    if loaded.has_chat_template:
-        try:
-            return str(loaded.tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=True))
-        except Exception as exc:  # noqa: BLE001 - jinja raises its own error types for template rejections
-            raise InvalidInput(f"the chat template of {loaded.name} rejected the messages: {exc}") from exc
-    lines = [f"{m['role'].capitalize()}: {m['content']}" for m in plain]
+def plain_transcript(messages: list[dict[str, Any]]) -> str:
+    """The prompt of a model without a chat template: ``User: ...`` lines, then ``Assistant:`` (tuning matches it)."""
+    lines = [f"{str(m.get('role', 'user')).capitalize()}: {content_text(m.get('content'))}" for m in messages]
     return "\n".join([*lines, "Assistant:"])
+
+
+def render_prompt(loaded: LoadedModel, messages: list[dict[str, Any]]) -> str:
+    """The prompt text for ``messages``: the chat template, else :func:`plain_transcript`."""
+    if not loaded.has_chat_template:
+        return plain_transcript(messages)
+    plain = [{"role": str(m.get("role", "user")), "content": content_text(m.get("content"))} for m in messages]
+    try:
+        return str(loaded.tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=True))
+    except Exception as exc:  # noqa: BLE001 - jinja raises its own error types for template rejections
+        raise InvalidInput(f"the chat template of {loaded.name} rejected the messages: {exc}") from exc
 
 
 @dataclass

@@ -27,6 +27,7 @@ __all__ = [
     "ModelCache",
     "build_dynamic_int8",
     "load_model",
+    "local_folder",
     "local_model_name",
     "quiet_transformers",
     "split_name",
@@ -95,7 +96,7 @@ def _require(module: str) -> Any:
         raise MissingDependency.for_extra(module, "train") from exc
 
 
-def _materialise(path: str, cache_dir: Path | None) -> Path:
+def local_folder(path: str, cache_dir: Path | None) -> Path:
     """A local folder for ``path``: itself, or a cached download of a remote fsspec URI."""
     if "://" not in path:
         local = Path(path).expanduser()
@@ -120,7 +121,7 @@ def load_model(name: str, *, device: str | None = None, cache_dir: Path | None =
     quiet_transformers()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     path_text, base_text = split_name(name)
-    path = _materialise(path_text, cache_dir)
+    path = local_folder(path_text, cache_dir)
     marker = path / QUANT_MARKER
     if marker.exists():
         model = _load_quantized(path, json.loads(marker.read_text()), device)
@@ -207,7 +208,7 @@ def _load_tokenizer(path: Path, base_text: str | None, cache_dir: Path | None) -
             base_text = json.loads(config.read_text()).get("base_model_name_or_path") if config.exists() else None
         if not base_text:
             raise InvalidInput(f"{str(path)!r} has no tokenizer files", hint="save the tokenizer next to the model")
-        folder = _materialise(split_name(base_text)[0], cache_dir)
+        folder = local_folder(split_name(base_text)[0], cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
@@ -250,6 +251,11 @@ class ModelCache:
         """Cached model names, least recently used first."""
         with self._lock:
             return list(self._models)
+
+    def discard(self, name: str) -> None:
+        """Forget model ``name`` (its folder is gone, say); the next use loads it again."""
+        with self._lock:
+            self._models.pop(name, None)
 
     def clear(self) -> None:
         with self._lock:

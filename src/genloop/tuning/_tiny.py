@@ -160,10 +160,13 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
-    ids: list[int] = []
-    for line in corpus:
-        ids.extend([*tokenizer(line, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id])
-    loss = _pretrain(model, ids, shape, seed)
+    ids = [t for line in tokenizer(corpus, add_special_tokens=False)["input_ids"] for t in [*line, tokenizer.eos_token_id]]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a model this small runs fastest on one thread (and best on a busy machine)
+    try:
+        loss = _pretrain(model, ids, shape, seed)
+    finally:
+        torch.set_num_threads(threads)
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))

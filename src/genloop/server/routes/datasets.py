@@ -28,7 +28,7 @@ from genloop.store import Page, Store
 router = APIRouter(tags=["datasets"])
 
 _FIELDS = ("kind", "message", "tags", "format", "description", "source_run_id", "display")
-_CREATED = {201: {"description": "A new version was created"},
+_CREATED: dict[int | str, dict[str, Any]] = {201: {"description": "A new version was created"},
             200: {"description": "The latest version already had this content; it is returned"}}
 _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
