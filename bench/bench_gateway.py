@@ -171,21 +171,37 @@ def litellm_config(path: Path, upstreams: dict[str, int]) -> None:
 # -- measuring ---------------------------------------------------------------------------------------
 
 
-def run_load(url: str, model: str, rate: float, duration: float, warmup: float) -> dict[str, Any]:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a process has used (Linux /proc), 0 when unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def run_load(url: str, model: str, rate: float, duration: float, warmup: float, pid: int | None = None
+             ) -> dict[str, Any]:
+    cpu_before = cpu_seconds(pid)
     out = subprocess.run([sys.executable, __file__, "--loadgen", url, model, str(rate), str(duration), str(warmup)],
                          capture_output=True, check=True, timeout=duration + warmup + 120)
     data = json.loads(out.stdout)
     lat = sorted(data["latencies"])
     n = len(lat)
     pick = (lambda q: lat[min(n - 1, int(q * n))]) if n else (lambda q: float("nan"))
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(1, data["sent"]) if pid else None
     return {"rate": rate, "ok": n, "errors": data["errors"], "p50": pick(0.50), "p90": pick(0.90),
-            "p99": pick(0.99), "mean": statistics.fmean(lat) if lat else float("nan")}
+            "p99": pick(0.99), "mean": statistics.fmean(lat) if lat else float("nan"), "cpu_ms_per_request": cpu_ms}
 
 
 def fmt(row: dict[str, Any]) -> str:
     errors = sum(row["errors"].values())
+    cpu = row.get("cpu_ms_per_request")
     return (f"rate {row['rate']:>6.0f}/s  ok {row['ok']:>6}  err {errors:>5}  "
-            f"p50 {row['p50']:8.2f} ms  p90 {row['p90']:8.2f} ms  p99 {row['p99']:8.2f} ms")
+            f"p50 {row['p50']:8.2f} ms  p90 {row['p90']:8.2f} ms  p99 {row['p99']:8.2f} ms"
+            + (f"  cpu {cpu:.3f} ms/req" if cpu is not None else ""))
 
 
 def main() -> None:
@@ -197,7 +213,8 @@ def main() -> None:
     args = parser.parse_args()
     duration = args.duration or (5.0 if args.quick else 10.0)
     warmup = 1.0 if args.quick else 2.0
-    sweep = [500, 1000, 1500] if args.quick else [250, 500, 750, 1000, 1250, 1500, 2000]
+    sweep = [250, 500, 1000] if args.quick else [250, 500, 750, 1000, 1250, 1500, 2000]
+    side_rates = [100, 500] if args.quick else [100, 250, 500]
     tmp = Path(tempfile.mkdtemp(prefix="genloop-bench-"))
     results: dict[str, Any] = {"cpu_count": os.cpu_count(), "duration_s": duration}
     ports = {"bench0": free_port(), "bench50": free_port()}
@@ -211,13 +228,14 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock_upstream(ports["bench0"], 0, tmp / "up0.log"))
         stack.enter_context(mock_upstream(ports["bench50"], 50, tmp / "up50.log"))
-        stack.enter_context(process(gateway_cmd, f"http://127.0.0.1:{gw_port}/healthz", env, tmp / "gateway.log"))
-        print(f"# logs and store in {tmp}")
-        # 1. side by side at 500 requests/s, 0 ms and 50 ms upstreams
-        for name in ("bench0", "bench50"):
-            rows = {"direct": run_load(direct[name], name, 500, duration, warmup),
-                    "genloop": run_load(gateway_url, name, 500, duration, warmup)}
-            results[f"{name}@500"] = rows
+        gw = stack.enter_context(process(gateway_cmd, f"http://127.0.0.1:{gw_port}/healthz", env,
+                                         tmp / "gateway.log"))
+        print(f"# logs and store in {tmp}; load average at start: {os.getloadavg()}", flush=True)
+        # 1. side by side, 0 ms and 50 ms upstreams
+        keys = [(name, rate) for rate in side_rates for name in ("bench0", "bench50")]
+        for name, rate in keys:
+            results[f"{name}@{rate}"] = {"direct": run_load(direct[name], name, rate, duration, warmup),
+                                         "genloop": run_load(gateway_url, name, rate, duration, warmup, gw.pid)}
         if use_litellm:
             litellm_config(tmp / "litellm.yaml", ports)
             ll_env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
@@ -225,13 +243,16 @@ def main() -> None:
             ll_env.pop("DATABASE_URL", None)
             with process([args.litellm, "--config", str(tmp / "litellm.yaml"), "--port", str(ll_port),
                           "--num_workers", "1"], f"http://127.0.0.1:{ll_port}/health/liveliness", ll_env,
-                         tmp / "litellm.log"):
+                         tmp / "litellm.log") as ll:
                 for name in ("bench0", "bench50"):
                     run_load(litellm_url, name, 50, 2, 0)  # warm its caches
-                    results[f"{name}@500"]["litellm"] = run_load(litellm_url, name, 500, duration, warmup)
-        for key in ("bench0@500", "bench50@500"):
+                for name, rate in keys:
+                    results[f"{name}@{rate}"]["litellm"] = run_load(litellm_url, name, rate, duration, warmup,
+                                                                    ll.pid)
+        for name, rate in keys:
+            key = f"{name}@{rate}"
             rows = results[key]
-            print(f"\n## {key.replace('bench', 'upstream ').replace('@', ' ms latency, at ')} requests/s")
+            print(f"\n## upstream {name.removeprefix('bench')} ms latency, at {rate} requests/s")
             for who, row in rows.items():
                 print(f"{who:>8}: {fmt(row)}")
             for who in ("genloop", "litellm"):
@@ -246,7 +267,7 @@ def main() -> None:
         sweep_rows = []
         for rate in sweep:
             d = run_load(direct["bench0"], "bench0", rate, duration, warmup)
-            g = run_load(gateway_url, "bench0", rate, duration, warmup)
+            g = run_load(gateway_url, "bench0", rate, duration, warmup, gw.pid)
             added = g["p99"] - d["p99"]
             clean = not g["errors"] and g["ok"] >= 0.99 * rate * duration
             sweep_rows.append({"rate": rate, "direct": d, "genloop": g, "added_p99": added, "clean": clean})
@@ -258,7 +279,7 @@ def main() -> None:
                 break
         results["sweep"] = sweep_rows
         results["max_rate_added_p99_under_5ms"] = best
-        print(f"\nhighest rate with added p99 < 5 ms: {best} requests/s")
+        print(f"\nhighest rate with added p99 < 5 ms: {best} requests/s; load average at end: {os.getloadavg()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -71,6 +71,15 @@ def report(label: str, samples: list[float], unit: str = "us") -> None:
           f"max {max(samples) * scale:8.2f} {unit}")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -141,7 +150,15 @@ def main() -> None:
             def rest_get() -> None:
                 http.get(path).raise_for_status()
 
+            server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
             report("REST GET support@production (keep-alive)", per_call(rest_get, args.requests), unit="ms")
+            client_cpu = time.process_time() - client_cpu
+            server_after = cpu_seconds(proc.pid)
+            if server_cpu is not None and server_after is not None:
+                # CPU per request does not depend on how busy the machine is; wall-clock latency does
+                print(f"{'  CPU per request: server / client':<44} {(server_after - server_cpu) / args.requests * 1e3:.3f} ms"
+                      f" / {client_cpu / args.requests * 1e3:.3f} ms  (load average {os.getloadavg()[0]:.1f}"
+                      f" on {os.cpu_count()} CPUs)")
         remote = Client(url)
         remote_get = lambda: remote.prompts.get("support@production")  # noqa: E731
         remote_get()

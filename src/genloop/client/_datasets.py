@@ -24,7 +24,6 @@ from genloop.datasets._export import export_format
 from genloop.datasets._service import check_batch_size, check_head
 from genloop.datasets._tags import check_tags
 from genloop.datasets._upload import upload_for
-from genloop.errors import Unavailable, error_from_payload
 from genloop.refs import parse_ref, validate_name
 from genloop.store import Page
 
@@ -69,19 +68,8 @@ class RemoteDatasets:
             return self._post_created(self._path(name, "versions"), data=fields, files=files)
 
     def _post_created(self, path: str, **kwargs: Any) -> tuple[DatasetVersion, bool]:
-        # the status code (201 created, 200 identical) is not in the body, so this call reads the response itself
-        try:
-            response = self._http._client.post(path, timeout=_LONG, **kwargs)
-        except httpx.TransportError as exc:
-            raise Unavailable(f"cannot reach GenLoop server at {self._http.base_url}: {exc}",
-                              hint="start it with `genloop server`, or unset GENLOOP_SERVER_URL") from exc
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = response.text
-        if response.status_code >= 400:
-            raise error_from_payload(payload, response.status_code)
-        return DatasetVersion.model_validate(payload), response.status_code == 201
+        status, payload = self._http.request_with_status("POST", path, timeout=_LONG, **kwargs)
+        return DatasetVersion.model_validate(payload), status == 201
 
     def split(self, ref: str, *, test_size: float = 0.2, seed: int = 42, stratify: str | None = None,
               train_name: str | None = None, test_name: str | None = None, message: str = "") -> SplitResult:

@@ -90,6 +90,11 @@ class RemotePrompts:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def cached(self, ref: str | Ref) -> PromptVersion | None:
+        """The version ``ref`` points at if it is in this client's cache, else None; never calls the server."""
+        found = self._cache.get(ref) if isinstance(ref, str | Ref) else None
+        return None if found is None or self._cache.is_missing(found) else found  # type: ignore[no-any-return]
+
     def get(self, ref: str | Ref) -> PromptVersion:
         """The version ``ref`` points at; cached in this process."""
         if not isinstance(ref, str | Ref):

@@ -65,11 +65,11 @@ class JsonlSource(Source):
     def _column_order(self, names: list[str]) -> list[str]:
         """The first row's key order, then the other columns (explicit types put the known fields first)."""
         first: list[str] = []
-        for _, _, line in self._rows():
-            with contextlib.suppress(orjson.JSONDecodeError):
-                value = orjson.loads(line)
-                first = [k for k in value if k in names] if isinstance(value, dict) else []
-            break
+        with self._lines() as f:
+            line = next((line for line in f if line.strip()), b"")
+        with contextlib.suppress(orjson.JSONDecodeError):
+            value = orjson.loads(line)
+            first = [k for k in value if k in names] if isinstance(value, dict) else []
         return first + [n for n in names if n not in first]
 
     def _widen(self) -> bool:
@@ -126,7 +126,7 @@ class JsonlSource(Source):
         return super().row_error(spec, row, batch, index)
 
     def schema_error(self, spec: KindSpec, problem: str) -> InvalidInput:
-        return self.scan(spec, 0, types=True) or InvalidInput(f"{self.display}: {problem}")
+        return self.scan(spec, 0, types=True) or InvalidInput(f"{self.display or 'the data'}: {problem}")
 
     def read_error(self, spec: KindSpec, rows_done: int, exc: Exception, *, retry: bool) -> InvalidInput | None:
         found = self.scan(spec, rows_done, types=True)

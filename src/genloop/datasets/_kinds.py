@@ -107,9 +107,6 @@ def describe_row(row: Any, spec: KindSpec, noun: str = "field") -> str | None:
     """The first problem of one row for ``spec`` in words ("messages[2].role is 'bot'; valid roles: ..."), or None."""
     if not isinstance(row, dict):
         return f"expected an object, got {json_type_name(row)}"
-    if not row:
-        return "the row is empty; " + (f"a {spec.name} row needs {spec.needs()}" if spec.name != "generic"
-                                       else "it needs at least one field")
     for name in spec.required:
         if name not in row:
             has = ", ".join(map(str, row)) or "none"

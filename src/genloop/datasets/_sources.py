@@ -21,7 +21,8 @@ from genloop.datasets._kinds import KindSpec, describe_row
 from genloop.errors import InvalidInput, MissingDependency
 
 __all__ = [
-    "FILE_FORMATS", "ArrowSource", "Source", "as_table", "detect_format", "existing_path", "hf_batches",
+    "FILE_FORMATS", "ArrowSource", "Source", "as_table", "detect_format", "existing_path", "format_from_name",
+    "hf_batches",
     "is_hf_dataset", "load_from_disk", "open_source",
 ]
 
@@ -75,9 +76,14 @@ def detect_format(path: Path, format: str | None) -> str:
         return format
     if path.is_dir():
         return "hf"
-    found = FILE_FORMATS.get(path.suffix.lower())
+    return format_from_name(path.name)
+
+
+def format_from_name(name: str) -> str:
+    """The format a file name's extension says (jsonl, csv or parquet), without touching the filesystem."""
+    found = FILE_FORMATS.get(Path(name).suffix.lower())
     if found is None:
-        raise InvalidInput(f"cannot tell the format of {path.name!r} from its extension",
+        raise InvalidInput(f"cannot tell the format of {Path(name).name!r} from its extension",
                            hint="name it .jsonl, .csv or .parquet, or pass format='jsonl', 'csv' or 'parquet'")
     return found
 

@@ -114,6 +114,14 @@ def resolve_target(models: Any, ref: str, params: dict[str, Any] | None = None) 
         provider, _, model = ref.partition(":")
         return ModelTarget(provider=provider, model=model, params=dict(params or {}))
     version = models.resolve(ref)
+    from genloop.providers._local_load import LOCAL_KINDS, local_model_name
+
+    config = version.config or {}
+    if version.kind in LOCAL_KINDS and not config.get("base_url") and ("://" in version.uri or ":" not in version.uri):
+        # weights (a folder or an fsspec URI): run them in-process with the local provider
+        params = {**dict(config.get("params") or {}), **(params or {})}
+        return ModelTarget(provider="local", model=local_model_name(version, models.resolve), params=params,
+                           ref=version.ref)
     if ":" not in version.uri:
         raise InvalidInput(f"model {version.ref} ({version.kind}) is not served by a provider (uri {version.uri!r})",
                            hint="serve it behind an OpenAI-compatible endpoint and register it with "

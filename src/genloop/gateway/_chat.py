@@ -211,8 +211,9 @@ class ChatHandler:
     async def _run_shadow(self, dep: Deployment, shadow: Variant, body_for: Any, served: dict[str, Any]) -> None:
         gw = self.gw
         rec = gw.new_record("chat.completions.shadow", served["project"], None)
+        # no api_key: shadow traffic is the operator's experiment, not the caller's spend (shadow_of links them)
         rec.update(deployment=dep.name, deployment_version=dep.version, variant=shadow.name, shadow_of=served["id"],
-                   user=served.get("user"), session_id=served.get("session_id"), api_key=served.get("api_key"))
+                   user=served.get("user"), session_id=served.get("session_id"))
         try:
             body = dict(body_for(shadow))
             body.pop("stream", None)

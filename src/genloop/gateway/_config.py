@@ -145,6 +145,8 @@ def _variant(spec: VariantSpec, prompts: Any, models: Any, settings: Settings, p
 
 
 def _target(model_ref: str, spec: VariantSpec, models: Any, settings: Settings) -> Target:
+    from genloop.providers._local_load import LOCAL_KINDS, local_model_name
+
     provider, model = parse_model_target(model_ref)
     label = model_ref
     base_url = spec.base_url
@@ -154,6 +156,8 @@ def _target(model_ref: str, spec: VariantSpec, models: Any, settings: Settings) 
         base_url = base_url or version.config.get("base_url")
         if ":" in version.uri and not version.uri.startswith(("file:", "s3:", "gs:", "/")):
             provider, model = version.uri.split(":", 1)
+        elif version.kind in LOCAL_KINDS and not base_url:  # weights: run in-process by the local provider
+            provider, model = "local", local_model_name(version, models.get)
         elif base_url:
             provider, model = "openai", str(version.config.get("served_model") or version.name)
         else:

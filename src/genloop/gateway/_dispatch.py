@@ -10,8 +10,9 @@ from typing import Any
 
 from genloop.gateway._config import Deployment, Variant
 from genloop.gateway._errors import GatewayError
+from genloop.gateway._provider_upstream import ProviderUpstream
 from genloop.gateway._resilience import CircuitBreakers, backoff_s
-from genloop.gateway._upstream import OpenAIUpstream, ProviderUpstream, Target, UpstreamError
+from genloop.gateway._upstream import OpenAIUpstream, Target, UpstreamError
 from genloop.tracing import new_span_id
 
 __all__ = ["Dispatcher"]

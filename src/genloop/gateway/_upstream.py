@@ -1,7 +1,6 @@
-"""Calling upstream model APIs: a lean aiohttp pass-through for OpenAI-compatible servers, and an adapter
-over :mod:`genloop.providers` for every other wire format (Anthropic, Gemini, mock, plugins).
+"""Calling OpenAI-compatible upstreams: a lean HTTP/1.1 pass-through (see ``_provider_upstream`` for the rest).
 
-Both speak OpenAI-shaped dicts to the gateway: a completion, a stream of chunks, or an embedding list.
+Upstreams speak OpenAI-shaped dicts to the gateway: a completion, a stream of chunks, or an embedding list.
 Failures become :class:`UpstreamError` with the status to report and whether a retry may help.
 """
 
@@ -9,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import orjson
 
-from genloop.errors import GenLoopError, ProviderError
+from genloop.gateway._http1 import ConnectionFailed, LeanClient, Response
 
-__all__ = ["OpenAIUpstream", "ProviderUpstream", "Target", "UpstreamError", "UpstreamStream"]
+__all__ = ["OpenAIUpstream", "Target", "UpstreamError", "UpstreamStream"]
 
 _RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
@@ -74,23 +71,14 @@ class UpstreamStream:
 
 
 class OpenAIUpstream:
-    """OpenAI-compatible servers over one pooled aiohttp session (keep-alive, no per-call setup)."""
+    """OpenAI-compatible servers over pooled keep-alive connections (see :mod:`._http1`)."""
 
     def __init__(self, pool_size: int = 1024) -> None:
-        self.pool_size = pool_size
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=0, keepalive_timeout=60,
-                                             ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True,
-                                                  skip_auto_headers=("User-Agent",))
-        return self._session
+        self.client = LeanClient(pool_size)
 
     @staticmethod
     def _headers(target: Target) -> dict[str, str]:
-        headers = {"content-type": "application/json"}
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
         if target.api_key:
             headers["authorization"] = f"Bearer {target.api_key}"
         return headers
@@ -99,23 +87,18 @@ class OpenAIUpstream:
     def _url(target: Target, path: str) -> str:
         return (target.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/") + path
 
-    async def _post(self, target: Target, path: str, body: dict[str, Any], timeout: aiohttp.ClientTimeout
-                    ) -> aiohttp.ClientResponse:
+    async def _post(self, target: Target, path: str, body: dict[str, Any]) -> Response:
         try:
-            response = await self._client().post(self._url(target, path), data=orjson.dumps(body),
-                                                 headers=self._headers(target), timeout=timeout)
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise UpstreamError(504, f"upstream {target.label} timed out", retryable=True, kind="timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(502, f"upstream {target.label} connection failed: {type(exc).__name__}",
-                                retryable=True, kind="connection") from exc
+            response = await self.client.post(self._url(target, path), orjson.dumps(body), self._headers(target))
+        except (ConnectionFailed, OSError) as exc:
+            raise UpstreamError(502, f"upstream {target.label} connection failed: {exc}", retryable=True,
+                                kind="connection") from exc
         if response.status >= 400:
             try:
                 raw = await response.read()
-            except (TimeoutError, aiohttp.ClientError):
+            except (ConnectionFailed, OSError):
                 raw = b""
-            finally:
-                response.release()
+            response.release()
             raise _status_error(target, response.status, raw, response.headers.get("retry-after"))
         return response
 
@@ -127,16 +110,24 @@ class OpenAIUpstream:
         return await self._json(target, "/embeddings", body, timeout)
 
     async def _json(self, target: Target, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        response = await self._post(target, path, body, aiohttp.ClientTimeout(total=timeout))
+        response: Response | None = None
         try:
-            raw = await response.read()
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise UpstreamError(504, f"upstream {target.label} timed out", retryable=True, kind="timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(502, f"upstream {target.label} broke off its answer: {type(exc).__name__}",
-                                retryable=True, kind="connection") from exc
-        finally:
-            response.release()
+            async with asyncio.timeout(timeout):
+                response = await self._post(target, path, body)
+                raw = await response.read()
+        except TimeoutError as exc:
+            if response is not None:
+                response.close()
+            raise UpstreamError(504, f"upstream {target.label} timed out after {timeout:g}s", retryable=True,
+                                kind="timeout") from exc
+        except (ConnectionFailed, OSError) as exc:
+            raise UpstreamError(502, f"upstream {target.label} broke off its answer: {exc}", retryable=True,
+                                kind="connection") from exc
+        except BaseException:
+            if response is not None:
+                response.close()
+            raise
+        response.release()
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -148,45 +139,59 @@ class OpenAIUpstream:
 
     async def open_stream(self, target: Target, body: dict[str, Any], timeout: float) -> UpstreamStream:
         """Start a streamed completion; raises before any chunk if the upstream refuses."""
-        response = await self._post(target, "/chat/completions", body,
-                                    aiohttp.ClientTimeout(total=None, sock_connect=min(timeout, 10), sock_read=timeout))
-        return UpstreamStream(_sse_chunks(response, target), response.close)
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self._post(target, "/chat/completions", body)
+        except TimeoutError as exc:
+            raise UpstreamError(504, f"upstream {target.label} timed out after {timeout:g}s", retryable=True,
+                                kind="timeout") from exc
+        return UpstreamStream(_sse_chunks(response, target, timeout), response.close)
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self.client.aclose()
 
 
-async def _sse_chunks(response: aiohttp.ClientResponse, target: Target) -> AsyncIterator[dict[str, Any]]:
+async def _sse_chunks(response: Response, target: Target, timeout: float) -> AsyncIterator[dict[str, Any]]:
     finished = False
+    buffer = b""
+    chunks = response.iter_chunks()
     try:
-        async for line in response.content:
-            if not line.startswith(b"data:"):
-                continue
-            data = line[5:].strip()
-            if data == b"[DONE]":
-                return
+        while True:
             try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError as exc:
-                raise UpstreamError(502, f"upstream {target.label} sent a malformed stream event",
-                                    retryable=False, kind="protocol") from exc
-            if isinstance(chunk, dict) and "error" in chunk:
-                message = (chunk["error"] or {}).get("message") if isinstance(chunk["error"], dict) else chunk["error"]
-                raise UpstreamError(502, f"upstream {target.label} failed mid-stream: {message}", retryable=False)
-            finished = finished or any(c.get("finish_reason") for c in chunk.get("choices") or ())
-            yield chunk
+                async with asyncio.timeout(timeout):
+                    piece = await anext(chunks, None)
+            except TimeoutError as exc:
+                raise UpstreamError(504, f"upstream {target.label} stalled mid-stream", retryable=False,
+                                    kind="timeout") from exc
+            if piece is None:
+                break
+            buffer += piece
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    return
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError as exc:
+                    raise UpstreamError(502, f"upstream {target.label} sent a malformed stream event",
+                                        retryable=False, kind="protocol") from exc
+                if isinstance(chunk, dict) and "error" in chunk:
+                    error = chunk["error"]
+                    message = error.get("message") if isinstance(error, dict) else error
+                    raise UpstreamError(502, f"upstream {target.label} failed mid-stream: {message}", retryable=False)
+                finished = finished or any(c.get("finish_reason") for c in chunk.get("choices") or ())
+                yield chunk
         if not finished:  # the connection ended before [DONE] and before any finish_reason
             raise UpstreamError(502, f"upstream {target.label} ended its stream before finishing", retryable=False,
                                 kind="connection")
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise UpstreamError(504, f"upstream {target.label} stalled mid-stream", retryable=False,
-                            kind="timeout") from exc
-    except aiohttp.ClientError as exc:
-        raise UpstreamError(502, f"upstream {target.label} broke off its stream: {type(exc).__name__}",
-                            retryable=False, kind="connection") from exc
+    except (ConnectionFailed, OSError) as exc:
+        raise UpstreamError(502, f"upstream {target.label} broke off its stream: {exc}", retryable=False,
+                            kind="connection") from exc
     finally:
-        response.release()
+        response.release()  # back to the pool when read whole, else the connection is dropped
 
 
 def _status_error(target: Target, status: int, raw: bytes, retry_after: str | None) -> UpstreamError:
@@ -205,111 +210,3 @@ def _status_error(target: Target, status: int, raw: bytes, retry_after: str | No
             wait = None
     return UpstreamError(status, f"upstream {target.label} answered HTTP {status}: {message}",
                          retryable=status in _RETRYABLE or status >= 500, retry_after=wait)
-
-
-class ProviderUpstream:
-    """Any :mod:`genloop.providers` provider (Anthropic, Gemini, mock, plugins) behind the OpenAI shapes."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self._providers: dict[tuple[str, str | None, str | None], Any] = {}
-
-    def _provider(self, target: Target) -> Any:
-        key = (target.provider, target.base_url, target.api_key)
-        provider = self._providers.get(key)
-        if provider is None:
-            from genloop.providers import get_provider
-            from genloop.providers._retry import NO_RETRY
-
-            config = {k: v for k, v in (("base_url", target.base_url), ("api_key", target.api_key)) if v}
-            try:
-                provider = get_provider(target.provider, settings=self.settings, retry=NO_RETRY, **config)
-            except TypeError:  # a provider without retries of its own
-                provider = get_provider(target.provider, settings=self.settings, **config)
-            self._providers[key] = provider
-        return provider
-
-    async def chat(self, target: Target, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        request = _chat_request(target, body)
-        try:
-            result = await asyncio.wait_for(self._provider(target).chat(request), timeout)
-        except (TimeoutError, GenLoopError) as exc:
-            raise _provider_error(target, exc) from exc
-        message: dict[str, Any] = {"role": "assistant", "content": result.text}
-        if result.tool_calls:
-            message["tool_calls"] = result.tool_calls
-        return {"id": "chatcmpl-" + os.urandom(12).hex(), "object": "chat.completion", "created": int(time.time()),
-                "model": result.model, "choices": [{"index": 0, "message": message, "logprobs": None,
-                                                    "finish_reason": result.finish_reason or "stop"}],
-                "usage": _usage(result.usage)}
-
-    async def embed(self, target: Target, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        from genloop.providers import EmbeddingRequest
-
-        request = EmbeddingRequest(model=target.model, input=body.get("input") or "",
-                                   dimensions=body.get("dimensions"))
-        try:
-            result = await asyncio.wait_for(self._provider(target).embed(request), timeout)
-        except (TimeoutError, GenLoopError) as exc:
-            raise _provider_error(target, exc) from exc
-        data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(result.vectors)]
-        usage = result.usage.input_tokens
-        return {"object": "list", "data": data, "model": result.model,
-                "usage": {"prompt_tokens": usage, "total_tokens": usage}}
-
-    async def open_stream(self, target: Target, body: dict[str, Any], timeout: float) -> UpstreamStream:
-        request = _chat_request(target, body)
-        return UpstreamStream(self._chunks(target, request, timeout))
-
-    async def _chunks(self, target: Target, request: Any, timeout: float) -> AsyncIterator[dict[str, Any]]:
-        head = {"id": "chatcmpl-" + os.urandom(12).hex(), "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": target.model}
-        yield {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
-        stream = self._provider(target).chat_stream(request)
-        try:
-            while True:
-                try:
-                    chunk = await asyncio.wait_for(anext(stream), timeout)
-                except StopAsyncIteration:
-                    return
-                except (TimeoutError, GenLoopError) as exc:
-                    raise _provider_error(target, exc, mid_stream=True) from exc
-                if chunk.delta:
-                    yield {**head, "choices": [{"index": 0, "delta": {"content": chunk.delta}, "finish_reason": None}]}
-                if chunk.finish_reason or chunk.usage is not None:
-                    delta: dict[str, Any] = {"tool_calls": chunk.tool_calls} if chunk.tool_calls else {}
-                    yield {**head, "choices": [{"index": 0, "delta": delta,
-                                                "finish_reason": chunk.finish_reason or "stop"}]}
-                if chunk.usage is not None:
-                    yield {**head, "choices": [], "usage": _usage(chunk.usage)}
-        finally:
-            await stream.aclose()
-
-    async def aclose(self) -> None:
-        for provider in self._providers.values():
-            await provider.aclose()
-        self._providers.clear()
-
-
-def _chat_request(target: Target, body: dict[str, Any]) -> Any:
-    from genloop.providers import ChatRequest
-
-    fields = {k: body[k] for k in ("temperature", "top_p", "stop", "seed", "response_format", "tools", "tool_choice")
-              if body.get(k) is not None}
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    return ChatRequest(model=target.model, messages=body["messages"], max_tokens=max_tokens, **fields)
-
-
-def _usage(usage: Any) -> dict[str, int]:
-    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens}
-
-
-def _provider_error(target: Target, exc: BaseException, *, mid_stream: bool = False) -> UpstreamError:
-    if isinstance(exc, asyncio.TimeoutError):
-        return UpstreamError(504, f"upstream {target.label} timed out", retryable=not mid_stream, kind="timeout")
-    if isinstance(exc, ProviderError):
-        status = exc.upstream_status or 502
-        return UpstreamError(status, str(exc), retryable=exc.retryable and not mid_stream)
-    assert isinstance(exc, GenLoopError)
-    return UpstreamError(exc.status_code if exc.status_code < 500 else 502, str(exc), retryable=False)

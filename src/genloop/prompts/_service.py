@@ -146,6 +146,11 @@ class PromptService:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def cached(self, ref: str | Ref) -> PromptVersion | None:
+        """The version ``ref`` points at if it is in the in-process cache, else None; never reads the database."""
+        found = self.store.cache.get((ENTITY, self.project, ref)) if isinstance(ref, str | Ref) else None
+        return None if found is None or self.store.cache.is_missing(found) else found  # type: ignore[no-any-return]
+
     def get(self, ref: str | Ref) -> PromptVersion:
         """The version ``ref`` points at (``NAME``, ``NAME@3``, ``NAME@production``); cached."""
         cache = self.store.cache

@@ -47,7 +47,7 @@ def render_prompt(loaded: LoadedModel, messages: list[dict[str, Any]]) -> str:
     plain = [{"role": str(m.get("role", "user")), "content": content_text(m.get("content"))} for m in messages]
     try:
         return str(loaded.tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=True))
-    except Exception as exc:  # noqa: BLE001 - jinja raises its own error types for template rejections
+    except Exception as exc:
         raise InvalidInput(f"the chat template of {loaded.name} rejected the messages: {exc}") from exc
 
 
@@ -211,8 +211,10 @@ class LocalProvider(Provider):
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Any, *, retry: Any = None, **config: Any) -> LocalProvider:
-        """Build from Settings (model downloads cache under ``$GENLOOP_HOME/cache``); ``retry`` does not apply."""
+    def from_settings(cls, settings: Any, *, retry: Any = None, max_concurrency: int | None = None,
+                      **config: Any) -> LocalProvider:
+        """Build from Settings (remote model files cache under ``$GENLOOP_HOME/cache``). ``retry`` and
+        ``max_concurrency`` (what callers pass HTTP providers) do not apply: the batcher bounds the work."""
         config.setdefault("cache_dir", settings.resolved_home / "cache")
         config.setdefault("prices", PriceTable.from_settings(settings))
         return cls(**config)

@@ -8,12 +8,13 @@ LRU cache keyed by that name; a registry version maps to its name with :func:`lo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,13 +163,22 @@ def _load_adapter(path: Path, base_text: str | None, device: str, cache_dir: Pat
     return PeftModel.from_pretrained(base, str(path))
 
 
+@contextlib.contextmanager
+def _quantization_warnings() -> Iterator[None]:
+    # torch marks torch.ao.quantization and its quantized tensors deprecated in favour of torchao, which is not
+    # a torch dependency; they are what ships with torch today, so the notices are silenced here, narrowly
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, message=r"torch\.ao\.quantization")
+        warnings.filterwarnings("ignore", category=UserWarning, message=r"torch\.quantize_per_tensor")
+        warnings.filterwarnings("ignore", category=UserWarning, message=r"TypedStorage is deprecated")
+        yield
+
+
 def build_dynamic_int8(model: Any) -> Any:
     """``model`` with its Linear layers replaced by dynamically quantized int8 ones (CPU inference)."""
     import torch
 
-    with warnings.catch_warnings():
-        # torch marks torch.ao.quantization deprecated in favour of torchao; it is what ships with torch today
-        warnings.filterwarnings("ignore", category=DeprecationWarning, message=r"torch\.ao\.quantization")
+    with _quantization_warnings():
         from torch.ao.quantization import quantize_dynamic
 
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
@@ -185,8 +195,10 @@ def _load_quantized(path: Path, marker: dict[str, Any], device: str) -> Any:
                                hint="load it with device='cpu', or quantize with bnb-8bit/bnb-4bit for GPUs")
         config = AutoConfig.from_pretrained(str(path))
         model = build_dynamic_int8(AutoModelForCausalLM.from_config(config, dtype=torch.float32))
-        state = torch.load(path / marker.get("weights", "quantized_state.pt"), weights_only=True, map_location="cpu")
-        model.load_state_dict(state)
+        with _quantization_warnings():
+            state = torch.load(path / marker.get("weights", "quantized_state.pt"), weights_only=True,
+                               map_location="cpu")
+            model.load_state_dict(state)
         return model
     if method in ("bnb-8bit", "bnb-4bit"):
         _require("bitsandbytes")

@@ -11,11 +11,12 @@ from genloop.store import Store
 __all__ = ["ActorDep", "LimitQ", "OffsetQ", "StoreDep", "get_actor", "get_store"]
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
+    """The app's store (async, so FastAPI does not hop to the threadpool to call it)."""
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def get_actor(request: Request, x_genloop_actor: Annotated[str | None, Header()] = None) -> str:
+async def get_actor(request: Request, x_genloop_actor: Annotated[str | None, Header()] = None) -> str:
     """Who is acting: the authenticated key's owner when auth is on, else the client's declared name."""
     authenticated = getattr(request.state, "actor", None)
     if authenticated:

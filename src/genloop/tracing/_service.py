@@ -11,12 +11,13 @@ import os
 import random
 from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import JSON, Boolean, func, select
 from sqlalchemy.orm import Session
 
 from genloop.errors import InvalidInput, NotFound
 from genloop.feedback import FeedbackService
-from genloop.store import Page, Store
+from genloop.store import Page, Store, UTCDateTime
 from genloop.store._registry import Project, ensure_project, find_project
 from genloop.tracing._schemas import SpanInfo, TraceInfo
 from genloop.tracing._tables import SpanRow, TraceRow
@@ -146,12 +147,60 @@ def write_records(session: Session, records: list[dict[str, Any]], actor: str) -
         rows.append(_row(rec, projects[name]))
         spans.extend(_span_row(tid, s) for s in rec.get("spans") or ())
         new.append(rec)
-    # Core inserts (executemany), not the ORM's bulk path: the writer runs beside the hot path.
     if rows:
-        session.execute(TRACES.insert(), rows)
+        _insert(session, TRACES, rows)
     if spans:
-        session.execute(SPANS.insert(), spans)
+        _insert(session, SPANS, spans)
     return new
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """executemany, never the ORM's bulk path: the writer shares the GIL with the hot path.
+
+    On SQLite the values are encoded here (orjson, the store's timestamp text) and sent straight to the
+    driver, which costs a fraction of SQLAlchemy's per-value processing; elsewhere Core does the work.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(table.insert(), rows)
+        return
+    plan = _SQLITE_PLANS.get(table.name) or _sqlite_plan(table)
+    sql, fields = plan
+    params = [tuple(_encode(row.get(name), kind) for name, kind in fields) for row in rows]
+    session.connection().exec_driver_sql(sql, params)
+
+
+_SQLITE_PLANS: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+
+
+def _sqlite_plan(table: Any) -> tuple[str, list[tuple[str, str]]]:
+    """The INSERT statement of ``table`` and how to encode each column (json, time, bool or as is)."""
+    columns = [c for c in table.columns if not (table is SPANS and c.name == "id")]
+    fields = []
+    for column in columns:
+        kind = column.type
+        impl = getattr(kind, "impl", None)
+        if isinstance(kind, JSON) or isinstance(impl, JSON):
+            fields.append((column.name, "json"))
+        elif isinstance(kind, UTCDateTime):
+            fields.append((column.name, "time"))
+        elif isinstance(kind, Boolean):
+            fields.append((column.name, "bool"))
+        else:
+            fields.append((column.name, ""))
+    names = ", ".join('"' + c.name + '"' for c in columns)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
+    _SQLITE_PLANS[table.name] = (sql, fields)
+    return sql, fields
+
+
+def _encode(value: Any, kind: str) -> Any:
+    if value is None or not kind:
+        return value
+    if kind == "json":
+        return orjson.dumps(value, default=str).decode()
+    if kind == "time":
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return int(bool(value))
 
 
 def _merge_spans(session: Session, trace_id: str, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

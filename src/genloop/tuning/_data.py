@@ -55,11 +55,12 @@ def _text(value: Any) -> str:
     return plain_transcript(value) if isinstance(value, list) else str(value or "")
 
 
-def _example(row: dict[str, Any], kind: str, chat: bool, masks_assistant: bool) -> dict[str, Any]:
+def _example(row: dict[str, Any], kind: str, chat: bool, whole: bool) -> dict[str, Any]:
+    """One TRL example; ``whole`` keeps chat rows as ``messages`` (assistant masks, or loss on every token)."""
     if kind == "chat":
         messages = _turns(row["messages"], "user")
         last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=None)
-        if chat and masks_assistant:
+        if chat and whole:
             return {"messages": messages}
         if last is None:
             return {"prompt": messages, "completion": []} if chat else {"prompt": _text(messages), "completion": ""}
@@ -115,7 +116,7 @@ def prepare_examples(rows: list[dict[str, Any]], kind: str, spec: TuneSpec, toke
     masks = masks and spec.completion_only
     examples, problems = [], []
     for number, row in enumerate(rows, start=1):
-        example = _example(row, kind, chat, masks)
+        example = _example(row, kind, chat, masks or not spec.completion_only)
         problems.extend(_content_problems(number, row, example, kind))
         examples.append(example)
     if not spec.truncate:

@@ -41,8 +41,8 @@ def base_folder(version: Any, settings: Any) -> str:
 
 
 def work_dir(settings: Any, prefix: str) -> Path:
-    """A fresh temporary folder under ``$GENLOOP_HOME/tmp`` (removed by the caller)."""
-    root = settings.resolved_home / "tmp"
+    """A fresh temporary folder under ``$GENLOOP_HOME/tmp/tuning`` (removed by the caller)."""
+    root = settings.resolved_home / "tmp" / "tuning"
     root.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
 

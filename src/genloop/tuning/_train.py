@@ -116,12 +116,14 @@ def train(spec: TuneSpec, base_path: str, tokenizer: Any, train_examples: list[d
           eval_examples: list[dict[str, Any]] | None, out: Path, fmt: dict[str, Any],
           callbacks: list[Any]) -> dict[str, Any]:
     """Train and save to ``out/model`` (an adapter or a full checkpoint, with the tokenizer); returns facts."""
-    from datasets import Dataset
     from peft import LoraConfig
+    from transformers import set_seed
 
+    from datasets import Dataset
     from genloop.tuning._callback import remove_printers
 
     with _threads(spec.threads):
+        set_seed(spec.seed)  # before the adapter is initialised: TRL wraps the model before the Trainer seeds
         model = load_base_model(base_path, spec)
         targets: list[str] = []
         peft_config = None

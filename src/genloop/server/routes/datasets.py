@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from genloop.datasets import DatasetInfo, DatasetService, DatasetVersion, SplitRequest, SplitResult, TagRequest
 from genloop.datasets._export import MEDIA_TYPES, export_format
-from genloop.datasets._sources import detect_format
+from genloop.datasets._sources import format_from_name
 from genloop.errors import InvalidInput, PayloadTooLarge
 from genloop.server._deps import ActorDep, StoreDep
 from genloop.store import Page, Store
@@ -28,8 +28,10 @@ from genloop.store import Page, Store
 router = APIRouter(tags=["datasets"])
 
 _FIELDS = ("kind", "message", "tags", "format", "description", "source_run_id", "display")
-_CREATED: dict[int | str, dict[str, Any]] = {201: {"description": "A new version was created"},
-            200: {"description": "The latest version already had this content; it is returned"}}
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "A new version was created"},
+    200: {"description": "The latest version already had this content; it is returned"},
+}
 _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {
@@ -58,11 +60,13 @@ async def create_version(project: str, name: str, request: Request, response: Re
     """Upload a file as a new version; identical content to the latest version returns it (200)."""
     path, filename, fields = await _spool_upload(request, store)
     try:
+        if fields.get("format") == "hf":
+            raise InvalidInput("a save_to_disk folder cannot be uploaded as such", hint="upload it as Parquet")
         tags = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
         service = DatasetService(store, project, actor)
         version, created = await run_in_threadpool(
             service.create_or_get, name, path, kind=fields.get("kind") or None, message=fields.get("message", ""),
-            tags=tags, format=fields.get("format") or detect_format(Path(filename), None),
+            tags=tags, format=fields.get("format") or format_from_name(filename),
             description=fields.get("description"), source_run_id=fields.get("source_run_id") or None,
             display=fields.get("display", filename),
         )

@@ -7,10 +7,11 @@ the same as in-process.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from genloop.prompts import (
     PromptDiff,
@@ -22,7 +23,7 @@ from genloop.prompts import (
     spec_from_yaml,
 )
 from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
-from genloop.store import Page
+from genloop.store import Page, Store
 
 router = APIRouter(tags=["prompts"])
 
@@ -103,10 +104,19 @@ def _json(model: BaseModel) -> Response:
     return Response(content=model.model_dump_json(), media_type="application/json")
 
 
+async def _store(request: Request) -> Store:
+    """``StoreDep``, but async: FastAPI runs a sync dependency on its threadpool, a hop the hot path skips."""
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
 @router.get("/projects/{project}/prompts/{ref}", response_model=PromptVersion)
-def get_version(project: str, ref: str, store: StoreDep) -> Response:
+async def get_version(project: str, ref: str, store: Annotated[Store, Depends(_store)]) -> Response:
     """The version a reference points at (``NAME``, ``NAME@3``, ``NAME@production``)."""
-    return _json(PromptService(store, project).get(ref))
+    service = PromptService(store, project)
+    version = service.cached(ref)
+    if version is None:
+        version = await run_in_threadpool(service.get, ref)  # reads the database: off the event loop
+    return _json(version)
 
 
 @router.post("/projects/{project}/prompts/{ref}/render", response_model=RenderedPrompt)

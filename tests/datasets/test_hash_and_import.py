@@ -1,4 +1,5 @@
-"""The content hash: canonical over values, independent of chunking, source and column order."""
+"""The content hash (canonical over values, independent of chunking, source and column order) and the import
+pipeline on its own: schema widening, CSV fallbacks, missing extras."""
 
 from __future__ import annotations
 
@@ -110,3 +111,16 @@ def test_csv_whose_types_change_later_is_read_again_as_text(tmp_path: Path, monk
     written = import_source(open_source(path), kind_spec("completion"), tmp_path / "out")
     assert written.num_rows == 201
     assert [c["type"] for c in written.columns] == ["string"] * 4
+
+
+def test_a_saved_folder_without_the_hf_extra_names_the_install_command(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from genloop.errors import MissingDependency
+
+    (tmp_path / "saved").mkdir()
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if the package were not installed
+    with pytest.raises(MissingDependency, match=r"pip install 'genloop\[hf\]'"):
+        import_source(open_source(tmp_path / "saved"), kind_spec("chat"), tmp_path / "out")
+    assert list((tmp_path / "out").glob("*")) == []
