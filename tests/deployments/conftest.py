@@ -25,11 +25,7 @@ def twin(request: pytest.FixtureRequest, store: Store) -> Iterator[Any]:
         return
     if store.db.is_postgres:
         pytest.skip("REST parity is checked on SQLite; the services are checked on both databases")
-    import warnings
-
-    from fastapi.exceptions import FastAPIDeprecationWarning
-
-    from gateway.conftest import ServerThread, include_routes
+    from gateway.conftest import ServerThread
     from genloop.client._deployments import RemoteDeployments
     from genloop.client._feedback import RemoteFeedback
     from genloop.client._http import HttpTransport
@@ -37,9 +33,7 @@ def twin(request: pytest.FixtureRequest, store: Store) -> Iterator[Any]:
     from genloop.client._traces import RemoteTraces
     from genloop.server import create_app
 
-    # The core app's error handlers still use FastAPI's deprecated ORJSONResponse (reported to the lead).
-    warnings.filterwarnings("ignore", category=FastAPIDeprecationWarning)
-    with ServerThread(include_routes(create_app(store))) as srv:
+    with ServerThread(create_app(store)) as srv:
         http = HttpTransport(srv.url)
         yield SimpleNamespace(deployments=RemoteDeployments(http), traces=RemoteTraces(http),
                               feedback=RemoteFeedback(http), keys=RemoteKeys(http), remote=True)

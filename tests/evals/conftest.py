@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from genloop.evals.pytest_plugin import genloop_eval  # noqa: F401 - the plugin's fixture, tested here
 from genloop.providers._mock import MockProvider
+from genloop.pytest_plugin import genloop_eval  # noqa: F401 - the plugin's fixture, tested here
 
 ROWS = [
     {"id": f"q{i}", "question": f"What is {i} plus {i}?", "reference": str(2 * i),
@@ -19,9 +19,8 @@ ROWS = [
 
 
 def evals_of(client: Any) -> Any:
-    from genloop.cli.evals import evals_of as pick
-
-    return pick(client)
+    """The evals namespace of a client (the in-process service or its REST twin)."""
+    return client.evals
 
 
 def judge_reply(request: Any) -> str:

@@ -25,7 +25,7 @@ def test_compare_two_runs_on_shared_items(client: Any, golden: str) -> None:
     comparison = evals_of(client).compare(a.run_id, b.run_id, top=3)
     assert comparison.shared == 12 and (comparison.candidate_a, comparison.candidate_b) == ("bot", "bot")
     exact = next(m for m in comparison.metrics if m.metric == "exact_match")
-    assert exact.test.startswith("McNemar")
+    assert exact.test == "McNemar (exact binomial)"  # 8 discordant pairs: below 25, the exact test
     assert (exact.mean_a, exact.mean_b) == (pytest.approx(8 / 12), pytest.approx(0.0))
     assert exact.losses == 8 and exact.delta == pytest.approx(-8 / 12)
     assert exact.significant and exact.p_value < 0.05
@@ -65,6 +65,11 @@ def test_validate_judge_against_human_labels(local: Any, golden: str, judge: Moc
     assert agreement.n == 24 and agreement.accuracy == pytest.approx(23 / 24)
     assert agreement.labels == ["2", "5"] and agreement.confusion == [[4, 1], [0, 19]]
     assert 0 < agreement.kappa < 1
+    assert not any("kappa" in w for w in agreement.warnings)
+    one_label = evals_of(local).validate_judge(run.run_id, "correct", labels={f"q{i}/new": 5 for i in range(12)})
+    assert one_label.accuracy == 1.0 and one_label.labels == ["5"]
+    assert one_label.kappa is None  # undefined (chance agreement is certain), not a perfect 1.0
+    assert any("kappa is undefined" in w for w in one_label.warnings)
     path = tmp_path / "pairs.jsonl"
     path.write_text("\n".join(json.dumps({"example_id": f"q{i}", "label": "new" if i % 4 else "tie"})
                               for i in range(12)))

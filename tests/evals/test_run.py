@@ -85,7 +85,7 @@ def test_repeats_and_limit(local: Any, golden: str, judge: MockProvider) -> None
 
 
 def test_computed_and_custom_metrics(local: Any, golden: str) -> None:
-    from genloop.evals.metrics import metric
+    from genloop.evals.metrics import get_metric, metric
 
     @metric
     def mentions_good(output: str) -> bool:
@@ -97,7 +97,51 @@ def test_computed_and_custom_metrics(local: Any, golden: str) -> None:
     assert result.metrics["base.exact_match"] == pytest.approx(8 / 12)
     assert result.aggregates["base"]["exact_match"].method == "wilson"
     assert result.metrics["new.mentions_good"] == pytest.approx(9 / 12)
-    assert "new.bleu.corpus" in result.metrics
+    items = [i for i in evals_of(local).items(result.run_id, 0, 100).items if i.candidate == "new"]
+    bleu = get_metric("bleu").corpus_score([i.output for i in items], [i.reference for i in items])
+    assert result.metrics["new.bleu"] == pytest.approx(bleu.value)  # the corpus score, not a mean of sentences
+    assert result.metrics["new.bleu.mean"] == pytest.approx(sum(i.scores["bleu"] for i in items) / 12)
+    assert result.metrics["new.bleu"] != pytest.approx(result.metrics["new.bleu.mean"])
+    corpus = result.aggregates["new"]["bleu"]
+    assert corpus.method.startswith("corpus (interval of the item mean")
+    assert (corpus.ci_low, corpus.ci_high) == (result.metrics["new.bleu.mean.ci_low"],
+                                               result.metrics["new.bleu.mean.ci_high"])
     assert 0 <= result.metrics["new.rouge_l.ci_low"] <= result.metrics["new.rouge_l"] <= result.metrics[
         "new.rouge_l.ci_high"] <= 1
     assert result.spec["metrics"][3] == {"name": "mentions_good"}
+
+
+def test_recorded_metrics_read_the_answer(local: Any, golden: str) -> None:
+    from genloop.providers._pricing import PriceTable
+
+    local.prompts.create("qa", messages=[{"role": "user", "content": "Q: {{ question }}"}])
+    priced = MockProvider(name="priced", prices=PriceTable({"priced:m1": {"input": 1.0, "output": 2.0}}))
+    spec = spec_for(golden, judges=[], candidates=[{"name": "bot", "prompt": "qa", "model": "priced:m1"}],
+                    metrics=["latency", "tokens", "cost"])
+    result = evals_of(local).run(spec, providers={"priced": priced})
+    assert result.status == "succeeded", result.error
+    items = evals_of(local).items(result.run_id, 0, 100).items
+    assert len(items) == 12
+    for item in items:
+        assert item.scores["latency"] == item.latency_s and item.latency_s is not None
+        assert item.scores["tokens"] == item.input_tokens + item.output_tokens > 0
+        assert item.scores["cost"] == pytest.approx(item.cost) and item.cost > 0
+    for name in ("latency", "tokens", "cost"):
+        assert result.aggregates["bot"][name].value is not None and result.aggregates["bot"][name].n == 12
+    # one candidate: the ``cost`` metric's mean keeps its key (with its interval); the total is result.cost
+    assert result.metrics["cost"] == pytest.approx(sum(i.cost for i in items) / 12)
+    assert result.metrics["cost.ci_low"] <= result.metrics["cost"] <= result.metrics["cost.ci_high"]
+    assert result.cost == pytest.approx(sum(i.cost for i in items))
+
+
+def test_json_schema_reads_the_rows_schema(local: Any) -> None:
+    schema = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
+    rows = [{"id": "a", "question": "one?", "out": '{"n": 1}', "schema": schema},
+            {"id": "b", "question": "two?", "out": '{"n": "two"}', "schema": schema}]
+    version = local.datasets.create("structured", rows, kind="generic")
+    spec = spec_for(f"structured@{version.version}", judges=[], metrics=["json_schema"],
+                    candidates=[{"name": "logged", "output_column": "out"}])
+    result = evals_of(local).run(spec)
+    assert result.status == "succeeded", result.error
+    scores = {i.example_id: i.scores["json_schema"] for i in evals_of(local).items(result.run_id, 0, 10).items}
+    assert scores == {"a": 1.0, "b": 0.0}

@@ -58,3 +58,18 @@ def test_invalid_specs_say_what_is_wrong(text: str, message: str) -> None:
 def test_missing_file() -> None:
     with pytest.raises(InvalidInput, match="does not exist"):
         EvalSpec.load("nope.yaml")
+
+
+def test_a_metric_listed_twice_gets_a_hint_that_works() -> None:
+    from genloop.evals._metrics import resolve_metrics
+
+    with pytest.raises(InvalidInput, match="listed twice") as info:
+        resolve_metrics(["rouge_l", {"name": "rouge_l", "stemmer": True}])
+    assert info.value.hint == "label the second one: {metric: rouge_l, name: rouge_l_2, ...}"
+    resolved = resolve_metrics(["rouge_l", {"metric": "rouge_l", "name": "rouge_l_2", "stemmer": True}])
+    assert [name for name, _ in resolved] == ["rouge_l", "rouge_l_2"]
+    assert resolved[1][1].spec == {"metric": "rouge_l", "name": "rouge_l_2", "variant": "rougeL", "stemmer": True,
+                                   "measure": "fmeasure"}
+    with pytest.raises(InvalidInput, match="'r2' is listed twice") as info:
+        resolve_metrics([{"metric": "rouge", "name": "r2"}, {"metric": "rouge", "name": "r2", "variant": "rouge2"}])
+    assert "{metric: rouge, name: r2_2, ...}" in (info.value.hint or "")

@@ -207,19 +207,3 @@ class BadUpstream:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-
-OURS = ("deployments", "traces", "feedback", "keys")
-
-
-def include_routes(app: Any) -> Any:
-    """Add this slice's routers to a REST app unless the app already has them."""
-    import importlib
-
-    from genloop.server.app import API_PREFIX
-
-    paths = {getattr(r, "path", "") for r in app.routes}
-    for name in OURS:
-        if f"{API_PREFIX}/projects/{{project}}/{name}" not in paths:
-            app.include_router(importlib.import_module(f"genloop.server.routes.{name}").router, prefix=API_PREFIX)
-    return app

@@ -9,10 +9,9 @@ import pytest
 from genloop.auth import KeyService, install_auth
 from genloop.tracing import TraceService
 
-from .conftest import ServerThread, include_routes, mock_variant
+from .conftest import ServerThread, mock_variant
 
 # The core REST app still answers dict routes (/api/v1/health) with FastAPI's deprecated ORJSONResponse.
-pytestmark = pytest.mark.filterwarnings("ignore::fastapi.exceptions.FastAPIDeprecationWarning")
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
@@ -70,7 +69,7 @@ def test_rest_api_auth_middleware(store) -> None:
 
     admin = KeyService(store).create("admin", scopes=["admin"])
     reader = KeyService(store).create("reader", scopes=["read"])
-    app = include_routes(create_app(store))
+    app = create_app(store)
     install_auth(app, store)
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url + API_PREFIX) as http:
         assert http.get("/health").status_code == 200

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from genloop.gateway import with_gateway
 from genloop.server import create_app
 from genloop.server.app import API_PREFIX
 
-from .conftest import ServerThread, include_routes, mock_variant
+from .conftest import ServerThread, mock_variant
+
 
 # The core REST app still answers dict routes (/api/v1/health) with FastAPI's deprecated ORJSONResponse.
-pytestmark = pytest.mark.filterwarnings("ignore::fastapi.exceptions.FastAPIDeprecationWarning")
 def test_rest_server_with_gateway_on_one_port(store, upstream) -> None:
-    app = with_gateway(include_routes(create_app(store)), store)
+    app = with_gateway(create_app(store), store)
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         created = http.post(f"{API_PREFIX}/projects/default/deployments",
                             json={"name": "chat", "variants": [mock_variant(upstream)]})

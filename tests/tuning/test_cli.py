@@ -51,7 +51,7 @@ def test_tune_cli_end_to_end(tcli: Any, tiny_dir: Path, tmp_path: Path) -> None:
     shown = tcli("tune", "run", path, "--set", "lora.r=4", "--set", "output=other", "--json")
     assert shown.code == 0, shown.err
     body = shown.json()
-    assert body["model"]["ref"] if "ref" in body["model"] else body["model"]["name"] == "other"
+    assert (body["model"]["name"], body["model"]["version"]) == ("other", 1)
     assert body["run"]["params"]["lora"]["r"] == 4 and body["evaluation"]["comparison"]["shared"] == 4
 
     merged = tcli("models", "merge", "qa-model@1")

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 
 from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
-from genloop.cli.gateway import namespace
 from genloop.errors import InvalidInput
 
 app = typer.Typer(help="Manage deployments (what the gateway serves).", no_args_is_help=True)
@@ -100,7 +99,7 @@ def create(name: str, file: FileOpt = None, variant: VariantOpt = None, shadow: 
     spec = _spec(file, variant, shadow, fallback, retries, timeout, cache_ttl, guardrails)
     description = description or spec.pop("description", None)
     with get_client(project) as client:
-        info = namespace(client, "deployments").create(name, description=description, message=message, **spec)
+        info = client.deployments.create(name, description=description, message=message, **spec)
     _show(info, as_json)
 
 
@@ -114,7 +113,7 @@ def update(name: str, file: FileOpt = None, variant: VariantOpt = None, shadow: 
     if not spec:
         raise InvalidInput("nothing to change", hint="pass --variant, --fallback, --file ...")
     with get_client(project) as client:
-        info = namespace(client, "deployments").update(name, message=message, **spec)
+        info = client.deployments.update(name, message=message, **spec)
     _show(info, as_json)
 
 
@@ -123,7 +122,7 @@ def list_(project: ProjectOpt = "default", limit: Annotated[int, typer.Option(mi
           offset: Annotated[int, typer.Option(min=0)] = 0, as_json: JsonOpt = False) -> None:
     """List deployments (latest versions)."""
     with get_client(project) as client:
-        page = namespace(client, "deployments").list(offset=offset, limit=limit)
+        page = client.deployments.list(offset=offset, limit=limit)
     if as_json:
         print_json(page)
         return
@@ -138,7 +137,7 @@ def list_(project: ProjectOpt = "default", limit: Annotated[int, typer.Option(mi
 def show(ref: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Show a deployment version (NAME or NAME@VERSION)."""
     with get_client(project) as client:
-        info = namespace(client, "deployments").get(ref)
+        info = client.deployments.get(ref)
     _show(info, as_json)
 
 
@@ -146,7 +145,7 @@ def show(ref: str, project: ProjectOpt = "default", as_json: JsonOpt = False) ->
 def versions(name: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """List the versions of a deployment, newest first."""
     with get_client(project) as client:
-        page = namespace(client, "deployments").versions(name)
+        page = client.deployments.versions(name)
     if as_json:
         print_json(page)
         return

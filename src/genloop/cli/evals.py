@@ -16,20 +16,6 @@ GateOpt = Annotated[list[str] | None, typer.Option("--gate", "-g", help="e.g. 'r
                                                     "'rouge_l.ci_low>=0.35', 'no_regression:RUN_ID' (repeatable)")]
 
 
-def evals_of(client: Any) -> Any:
-    """The evals namespace of a client (in-process service or REST twin)."""
-    existing = getattr(client, "evals", None)
-    if existing is not None:
-        return existing
-    if client.is_remote:
-        from genloop.client._evals import RemoteEvals
-
-        return RemoteEvals(client._http, project=client.project, settings=client.settings)
-    from genloop.evals import EvalService
-
-    return EvalService(client._store, project=client.project)
-
-
 def _print_gates(gates: list[Any]) -> None:
     for gate in gates:
         (console if gate.passed else err_console).print(("PASS " if gate.passed else "FAIL ") + gate.message,
@@ -69,10 +55,10 @@ def run(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = evals_of(client).run(loaded, resume=resume or not fresh, gates=[*loaded.gates, *(gate or [])],
+        result = client.evals.run(loaded, resume=resume or not fresh, gates=[*loaded.gates, *(gate or [])],
                                       progress=progress)
         if report:
-            text = evals_of(client).report(result.run_id, report)
+            text = client.evals.report(result.run_id, report)
             if output:
                 output.write_text(text)
             else:
@@ -106,7 +92,7 @@ def show(run_id: str, project: ProjectOpt = "default", json_out: JsonOpt = False
     from genloop.evals import render_report
 
     with get_client(project) as client:
-        result = evals_of(client).get(run_id)
+        result = client.evals.get(run_id)
     if json_out:
         print_json(result)
     else:
@@ -117,7 +103,7 @@ def show(run_id: str, project: ProjectOpt = "default", json_out: JsonOpt = False
 def list_runs(project: ProjectOpt = "default", offset: int = 0, limit: int = 50, json_out: JsonOpt = False) -> None:
     """List evaluation runs, newest first."""
     with get_client(project) as client:
-        page = evals_of(client).list(offset=offset, limit=limit)
+        page = client.evals.list(offset=offset, limit=limit)
     if json_out:
         print_json(page)
     else:
@@ -129,7 +115,7 @@ def items(run_id: str, project: ProjectOpt = "default", offset: int = 0, limit: 
           candidate: str | None = None, status: str | None = None, json_out: JsonOpt = False) -> None:
     """List a run's items (one per example, candidate and repeat)."""
     with get_client(project) as client:
-        page = evals_of(client).items(run_id, offset, limit, candidate=candidate, status=status)
+        page = client.evals.items(run_id, offset, limit, candidate=candidate, status=status)
     if json_out:
         print_json(page)
     else:
@@ -145,7 +131,7 @@ def compare(run_a: str, run_b: str, project: ProjectOpt = "default",
             json_out: JsonOpt = False) -> None:
     """Compare run B against baseline run A on shared items: deltas, paired tests, win/tie/loss."""
     with get_client(project) as client:
-        result = evals_of(client).compare(run_a, run_b, candidate_a=candidate_a, candidate_b=candidate_b, top=top,
+        result = client.evals.compare(run_a, run_b, candidate_a=candidate_a, candidate_b=candidate_b, top=top,
                                           min_effect=min_effect)
     if json_out:
         print_json(result)
@@ -176,7 +162,7 @@ def report(run_id: str, format: Annotated[str, typer.Option("--format", "-f", he
            project: ProjectOpt = "default") -> None:
     """Write a report of a run."""
     with get_client(project) as client:
-        text = evals_of(client).report(run_id, format)
+        text = client.evals.report(run_id, format)
     if output:
         output.write_text(text)
         err_console.print(f"wrote {output}", markup=False, highlight=False)
@@ -188,7 +174,7 @@ def report(run_id: str, format: Annotated[str, typer.Option("--format", "-f", he
 def gate(run_id: str, gate: GateOpt = None, project: ProjectOpt = "default", json_out: JsonOpt = False) -> None:
     """Check gates on a finished run; exits 1 when one fails."""
     with get_client(project) as client:
-        results = evals_of(client).check_gates(run_id, gate or [])
+        results = client.evals.check_gates(run_id, gate or [])
     if json_out:
         print_json(results)
     else:
@@ -204,7 +190,7 @@ def validate_judge(run_id: str, judge: Annotated[str, typer.Option("--judge", he
                    project: ProjectOpt = "default", json_out: JsonOpt = False) -> None:
     """Agreement of a judge with human labels: accuracy, Cohen's kappa, confusion matrix, win rates."""
     with get_client(project) as client:
-        result = evals_of(client).validate_judge(run_id, judge, labels=labels, labels_column=labels_column)
+        result = client.evals.validate_judge(run_id, judge, labels=labels, labels_column=labels_column)
     if json_out:
         print_json(result)
         return

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
-from genloop.cli.gateway import namespace
 from genloop.errors import InvalidInput
 
 app = typer.Typer(help="Record and list feedback on traces.", no_args_is_help=True)
@@ -31,7 +30,7 @@ def add(
     if len(given) > 1:
         raise InvalidInput("give one of --score, --good/--bad and --label")
     with get_client(project) as client:
-        info = namespace(client, "feedback").create(trace_id, name=name, value=given[0] if given else None,
+        info = client.feedback.create(trace_id, name=name, value=given[0] if given else None,
                                                     comment=comment, correction=correction, source=source)
     if as_json:
         print_json(info)
@@ -51,7 +50,7 @@ def list_(
 ) -> None:
     """List feedback, newest first."""
     with get_client(project) as client:
-        page = namespace(client, "feedback").list(trace_id=trace_id, name=name,
+        page = client.feedback.list(trace_id=trace_id, name=name,
                                                   has_correction=True if corrections else None,
                                                   offset=offset, limit=limit)
     if as_json:

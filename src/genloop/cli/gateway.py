@@ -2,27 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
-
-_LOCAL = {"deployments": ("genloop.deployments", "DeploymentService"), "traces": ("genloop.tracing", "TraceService"),
-          "feedback": ("genloop.feedback", "FeedbackService"), "keys": ("genloop.auth", "KeyService")}
-_REMOTE = {"deployments": ("genloop.client._deployments", "RemoteDeployments"),
-           "traces": ("genloop.client._traces", "RemoteTraces"),
-           "feedback": ("genloop.client._feedback", "RemoteFeedback"), "keys": ("genloop.client._keys", "RemoteKeys")}
-
-
-def namespace(client: Any, name: str) -> Any:
-    """``client.<name>``, or the service/REST twin built from the client when the SDK does not bind it yet."""
-    bound = getattr(client, name, None)
-    if bound is not None:
-        return bound
-    import importlib
-
-    module, attr = (_REMOTE if client.is_remote else _LOCAL)[name]
-    cls = getattr(importlib.import_module(module), attr)
-    return cls(client._http, project=client.project) if client.is_remote else cls(client._store, client.project)
 
 
 def gateway(

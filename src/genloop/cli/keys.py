@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
-from genloop.cli.gateway import namespace
 
 app = typer.Typer(help="Manage API keys (stored hashed; the secret is shown once).", no_args_is_help=True)
 
@@ -25,7 +24,7 @@ def create(
 ) -> None:
     """Create a key and print its secret (this once)."""
     with get_client(project) as client:
-        key = namespace(client, "keys").create(name, scopes=scope, deployments=deployment, rpm_limit=rpm,
+        key = client.keys.create(name, scopes=scope, deployments=deployment, rpm_limit=rpm,
                                                tpm_limit=tpm, budget_usd=budget)
     if as_json:
         print_json(key)
@@ -40,7 +39,7 @@ def list_(project: ProjectOpt = "default", include_revoked: Annotated[bool, type
           as_json: JsonOpt = False) -> None:
     """List keys (never their secrets)."""
     with get_client(project) as client:
-        page = namespace(client, "keys").list(include_revoked=include_revoked, limit=1000)
+        page = client.keys.list(include_revoked=include_revoked, limit=1000)
     if as_json:
         print_json(page)
         return
@@ -52,7 +51,7 @@ def list_(project: ProjectOpt = "default", include_revoked: Annotated[bool, type
 def show(key_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Show one key by its id (the visible prefix)."""
     with get_client(project) as client:
-        info = namespace(client, "keys").get(key_id)
+        info = client.keys.get(key_id)
     if as_json:
         print_json(info)
     else:
@@ -63,7 +62,7 @@ def show(key_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False)
 def revoke(key_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Revoke a key; it stops working within a second."""
     with get_client(project) as client:
-        info = namespace(client, "keys").revoke(key_id)
+        info = client.keys.revoke(key_id)
     if as_json:
         print_json(info)
     else:

@@ -11,7 +11,24 @@ import sys
 import typer
 
 from genloop import __version__
-from genloop.cli import audit, datasets, db, demo, evals, lineage, mock_upstream, models, prompts, runs, server
+from genloop.cli import (
+    audit,
+    datasets,
+    db,
+    demo,
+    deployments,
+    evals,
+    feedback,
+    gateway,
+    keys,
+    lineage,
+    mock_upstream,
+    models,
+    prompts,
+    runs,
+    server,
+    traces,
+)
 
 app = typer.Typer(
     name="genloop",
@@ -25,10 +42,15 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
 app.add_typer(evals.app, name="eval")
+app.add_typer(deployments.app, name="deployments")
+app.add_typer(traces.app, name="traces")
+app.add_typer(feedback.app, name="feedback")
+app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.command("lineage")(lineage.lineage)
 app.command("audit")(audit.audit)
 app.command("server")(server.server)
+app.command("gateway")(gateway.gateway)
 app.command("demo")(demo.demo)
 app.command("mock-upstream")(mock_upstream.mock_upstream)
 

@@ -10,9 +10,9 @@ def server(
     port: int = typer.Option(8000, help="TCP port."),
     workers: int = typer.Option(1, min=1, help="Worker processes (each opens its own store connections)."),
 ) -> None:
-    """Serve the REST API on HOST:PORT (OpenAPI docs at /api/v1/docs)."""
+    """Serve the REST API (/api/v1, docs at /api/v1/docs) and the OpenAI-compatible gateway (/v1) on HOST:PORT."""
     import uvicorn
 
-    typer.echo(f"GenLoop server on http://{host}:{port}  (docs: http://{host}:{port}/api/v1/docs)")
-    uvicorn.run("genloop.server.app:create_app", factory=True, host=host, port=port, workers=workers,
+    typer.echo(f"GenLoop server on http://{host}:{port}  REST docs: /api/v1/docs  OpenAI API: /v1  metrics: /metrics")
+    uvicorn.run("genloop.server.app:create_server", factory=True, host=host, port=port, workers=workers,
                 log_level="info")

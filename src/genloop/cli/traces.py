@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
-from genloop.cli.gateway import namespace
 from genloop.errors import InvalidInput
 
 app = typer.Typer(help="Query traces (one per gateway request).", no_args_is_help=True)
@@ -37,7 +36,7 @@ def list_(
             raise InvalidInput(f"invalid --meta {item!r}", hint="write --meta key=value")
         metadata[key] = value
     with get_client(project) as client:
-        page = namespace(client, "traces").list(deployment=deployment, variant=variant, status=status, user=user,
+        page = client.traces.list(deployment=deployment, variant=variant, status=status, user=user,
                                                 session_id=session, since=since, until=until,
                                                 metadata=metadata or None, offset=offset, limit=limit)
     if as_json:
@@ -54,7 +53,7 @@ def list_(
 def show(trace_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Show one trace with its spans and feedback."""
     with get_client(project) as client:
-        trace = namespace(client, "traces").get(trace_id)
+        trace = client.traces.get(trace_id)
     if as_json:
         print_json(trace)
         return

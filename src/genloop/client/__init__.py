@@ -4,7 +4,8 @@
     client = genloop.Client("sqlite:///my.db")         # in-process on a database URL
     client = genloop.Client("http://127.0.0.1:8000")   # a GenLoop server over REST
 
-Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``, ``evals``) is either the domain
+Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``, ``evals``, ``deployments``,
+``traces``, ``feedback``, ``keys``) is either the domain
 service itself (in-process) or its REST twin; both return the same pydantic schemas and raise the
 same exceptions, and a test runs one scenario both ways to keep them identical.
 """
@@ -62,11 +63,15 @@ class Client:
 
     def _bind_local(self) -> None:
         from genloop.audit import AuditService
+        from genloop.auth import KeyService
         from genloop.datasets import DatasetService
+        from genloop.deployments import DeploymentService
         from genloop.evals import EvalService
+        from genloop.feedback import FeedbackService
         from genloop.models import ModelService
         from genloop.prompts import PromptService
         from genloop.runs import RunService
+        from genloop.tracing import TraceService
 
         store, project = self._store, self.project
         assert store is not None
@@ -76,14 +81,22 @@ class Client:
         self.runs = RunService(store, project=project)
         self.audit = AuditService(store, project=project)
         self.evals = EvalService(store, project=project)
+        self.deployments = DeploymentService(store, project=project)
+        self.traces = TraceService(store, project=project)
+        self.feedback = FeedbackService(store, project=project)
+        self.keys = KeyService(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
         from genloop.client._datasets import RemoteDatasets
+        from genloop.client._deployments import RemoteDeployments
         from genloop.client._evals import RemoteEvals
+        from genloop.client._feedback import RemoteFeedback
+        from genloop.client._keys import RemoteKeys
         from genloop.client._models import RemoteModels
         from genloop.client._prompts import RemotePrompts
         from genloop.client._runs import RemoteRuns
+        from genloop.client._traces import RemoteTraces
 
         http, project = self._http, self.project
         self.datasets = RemoteDatasets(http, project=project)  # type: ignore[assignment]
@@ -92,6 +105,10 @@ class Client:
         self.runs = RemoteRuns(http, project=project)  # type: ignore[assignment]
         self.audit = RemoteAudit(http, project=project)  # type: ignore[assignment]
         self.evals = RemoteEvals(http, project=project, settings=self.settings)  # type: ignore[assignment]
+        self.deployments = RemoteDeployments(http, project=project)  # type: ignore[assignment]
+        self.traces = RemoteTraces(http, project=project)  # type: ignore[assignment]
+        self.feedback = RemoteFeedback(http, project=project)  # type: ignore[assignment]
+        self.keys = RemoteKeys(http, project=project)  # type: ignore[assignment]
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

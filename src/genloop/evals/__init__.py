@@ -18,7 +18,9 @@ Spec (YAML)::
       - {name: base, prompt: qa@1, model: openai:gpt-4o-mini}
       - {name: new, prompt: qa@2, model: champion@2, params: {temperature: 0}}
       - {name: logged, output_column: production_answer}
-    metrics: [exact_match, rouge_l, {name: regex, pattern: "^\\d+$"}]
+    metrics: [exact_match, rouge_l, {name: regex, pattern: "^\\d+$"}, bleu, latency, cost]
+    # two variants of one metric: {metric: rouge, name: rouge_2s, variant: rouge2, stemmer: true}
+    # (in a mapping, 'name' alone picks the metric; with 'metric', 'name' labels it)
     judges:
       - {name: helpfulness, type: pointwise, model: openai:gpt-4o, use_reference: true, samples: 3}
       - {name: pairwise, type: pairwise, model: openai:gpt-4o}     # both orders; a flip is a tie
@@ -29,6 +31,9 @@ Spec (YAML)::
     max_cost: 5.0                        # USD; the run stops cleanly (cancelled, reason cost_cap)
     executor: local                      # or ray (pip install 'genloop[ray]')
     gates: ["rouge_l.ci_low>=0.35", "pairwise.win_rate>0.5"]
+
+A run reports each metric's mean over examples with a confidence interval; BLEU and chrF report their corpus
+score (``bleu``) beside the item mean (``bleu.mean``).
 
 Runs resume: the same spec (same pinned versions) continues the latest unfinished run, carrying its finished
 items over; model calls are cached by a content hash of (provider, model, messages, parameters).

@@ -1,9 +1,11 @@
 """Aggregates of a run: every metric's mean with a confidence interval, pairwise win rates, rankings.
 
 Means get a bootstrap interval over examples (repeats of one example are averaged first, so they do not
-count as independent evidence); 0/1 metrics get a Wilson interval. Pairwise verdicts give win/tie/loss
-counts, a win rate ((wins + ties/2) / n) with its interval, and the position-consistency rate; three or more
-candidates are ranked with Bradley-Terry. The flat ``metrics`` dict is what gates and ``compare`` read.
+count as independent evidence); 0/1 metrics get a Wilson interval. A metric with a corpus-level score (BLEU,
+chrF) is reported as that score, not as the mean of its sentence scores (see :func:`corpus_aggregate`).
+Pairwise verdicts give win/tie/loss counts, a win rate ((wins + ties/2) / n) with its interval, and the
+position-consistency rate; three or more candidates are ranked with Bradley-Terry. The flat ``metrics`` dict
+is what gates read; ``compare`` works on the items' own scores.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from genloop.evals import stats
 from genloop.evals._schemas import Aggregate, EvalItem, EvalPair
 
-__all__ = ["item_values", "summarize"]
+__all__ = ["aggregate", "corpus_aggregate", "item_values", "summarize"]
 
 
 def item_values(items: list[EvalItem], key: str) -> dict[str, float]:
@@ -65,16 +67,17 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
     warnings: list[str] = []
     for cand in names:
         mine = [i for i in items if i.candidate == cand]
+        ok = [i for i in mine if i.status == "ok"]
         per: dict[str, Aggregate] = {}
         for key in keys:
             per[key] = aggregate(list(item_values(mine, key).values()), seed=spec.seed)
+        for name, metric in plan.metrics:
+            per.update(corpus_aggregate(name, metric, ok, per[name], cand, warnings))
         for judge in plan.pointwise:
             if judge.spec.pass_threshold is not None:
                 passed = [float(j.get("passed")) for i in mine if i.status == "ok"
                           for j in [i.judgments.get(judge.name) or {}] if j.get("passed") is not None]
                 per[f"{judge.name}.pass_rate"] = aggregate([1.0 if p else 0.0 for p in passed])
-        ok = [i for i in mine if i.status == "ok"]
-        per.update(_corpus(plan, ok))
         latencies = [i.latency_s for i in ok if i.latency_s is not None]
         if latencies:
             per["latency_s"] = aggregate(latencies, seed=spec.seed)
@@ -93,30 +96,43 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
               "error_pairs": sum(p.status == "error" for p in pairs),
               "unparsed_pairs": sum(p.status == "unparsed" for p in pairs)}
     cost = sum(i.cost or 0.0 for i in items) + sum(p.cost or 0.0 for p in pairs)
-    metrics["cost"] = cost
+    # the run's total cost; in a one-candidate run that lists the ``cost`` metric, its per-item mean keeps
+    # the key (its interval and n sit beside it), and the total stays in the result's ``cost`` field
+    metrics.setdefault("cost", cost)
     summary = {"dataset": plan.dataset_ref, "candidates": names, "spec_hash": plan.spec_hash,
                "aggregates": aggregates, "pairwise": pairwise, "ranking": ranking, "judges": judges,
                "counts": counts, "cost": cost, "warnings": warnings + _small_sample(aggregates)}
     return metrics, summary
 
 
-def _corpus(plan: Any, ok: list[EvalItem]) -> dict[str, Aggregate]:
-    """Corpus-level scores (BLEU, chrF) where a metric defines one, as ``METRIC.corpus``."""
+def corpus_aggregate(name: str, metric: Any, ok: list[EvalItem], mean: Aggregate, candidate: str,
+                     warnings: list[str]) -> dict[str, Aggregate]:
+    """``{name: corpus score, name.mean: item mean}`` for a metric with a corpus-level score, else ``{}``.
+
+    BLEU and chrF are defined on a corpus (their n-gram statistics are summed over all segments before one
+    score is computed), so the run reports that score over every answered item (repeats included), not the
+    mean of sentence scores, a different number that weights every segment alike and depends on sentence-level
+    smoothing. ``metric.corpus_score`` exposes no per-item statistics, so bootstrapping the corpus score would
+    rescore every resample (seconds per candidate and metric); the interval is the item mean's instead, as
+    ``method`` says, and need not contain the corpus score. The item mean is kept as ``NAME.mean``: it is
+    what ``compare`` tests, item by item.
+    """
+    scored = [i for i in ok if i.scores.get(name) is not None]
+    if mean.value is None or not scored:
+        return {}
     from genloop.evals._metrics import metric_reference
 
-    out: dict[str, Aggregate] = {}
-    first = [i for i in ok if i.repeat == 0]
-    for name, metric in plan.metrics:
-        corpus = getattr(metric, "corpus_score", None)
-        if corpus is None or not first:
-            continue
-        try:
-            score = corpus([i.output or "" for i in first], [metric_reference(i.reference) for i in first])
-        except Exception:  # noqa: BLE001 - a corpus score is a bonus; the item mean stands without it
-            continue
-        if score is not None and score.value is not None:
-            out[f"{name}.corpus"] = Aggregate(value=float(score.value), n=len(first), method="corpus")
-    return out
+    try:
+        score = metric.corpus_score([i.output or "" for i in scored], [metric_reference(i.reference) for i in scored])
+    except Exception as exc:  # noqa: BLE001 - a plugin's corpus score failing leaves the item mean standing
+        warnings.append(f"candidate {candidate}: corpus {name} failed ({type(exc).__name__}: {exc}); "
+                        f"{name} is the mean of item scores")
+        return {}
+    if score is None or score.value is None:
+        return {}
+    corpus = Aggregate(value=float(score.value), ci_low=mean.ci_low, ci_high=mean.ci_high, n=mean.n,
+                       method=f"corpus (interval of the item mean, {mean.method})")
+    return {name: corpus, f"{name}.mean": mean}
 
 
 def _judge_summary(plan: Any, items: list[EvalItem], pairs: list[EvalPair], warnings: list[str]

@@ -20,7 +20,7 @@ __all__ = ["check_gates", "parse_gate"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt}
-_NOT_QUALITY = {"latency_s", "cost", "tokens", "length"}  # lower is not worse for these
+_NOT_QUALITY = {"latency_s", "latency", "cost", "tokens", "length"}  # lower is not worse for these
 _GATE = re.compile(r"^\s*([A-Za-z0-9_.:/\-]+?)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*$")
 
 

@@ -21,8 +21,10 @@ def resolve_metrics(specs: Sequence[Any]) -> list[tuple[str, Any]]:
     for spec in specs:
         metric = get_metric(spec)
         if metric.name in {n for n, _ in resolved}:
+            # in a mapping 'name' alone picks the metric; with 'metric' given, 'name' is the label
+            registered = getattr(metric, "origin", None) or metric.name
             raise InvalidInput(f"metric {metric.name!r} is listed twice",
-                               hint="label the second one: {metric: rouge, name: rouge_2, variant: rouge2}")
+                               hint=f"label the second one: {{metric: {registered}, name: {metric.name}_2, ...}}")
         resolved.append((metric.name, metric))
     return resolved
 
@@ -40,7 +42,9 @@ def metric_reference(reference: Any) -> Any:
 
 def score_metric(metric: Any, output: str, reference: Any, item: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
     """One metric on one output: ``(value, notes)``; a pass/fail-only metric scores 1.0 or 0.0, and ``notes``
-    keeps its ``passed``, explanation and details when it gave any."""
+    keeps its ``passed``, explanation and details when it gave any. ``item`` is the dataset row with the
+    recorded fields on top (``latency_s``, ``input_tokens``, ``output_tokens``, ``cost``), which the
+    ``latency``, ``tokens`` and ``cost`` metrics read, as ``json_schema`` reads a row's ``schema``."""
     score = metric.score(output, metric_reference(reference), item)
     value = score.value
     if value is None and score.passed is not None:

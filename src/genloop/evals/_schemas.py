@@ -65,13 +65,14 @@ class EvalPair(BaseModel):
 
 
 class Aggregate(BaseModel):
-    """A mean (or proportion) with its confidence interval."""
+    """A mean (or proportion, or corpus score) with its confidence interval."""
 
     value: float | None
     ci_low: float | None = None
     ci_high: float | None = None
     n: int = 0
-    method: str = Field(default="bootstrap", description="bootstrap (means) or wilson (proportions)")
+    method: str = Field(default="bootstrap", description="bootstrap (means), wilson (proportions), or corpus "
+                        "(BLEU, chrF: the corpus score, with the interval of the item mean)")
 
 
 class PairwiseSummary(BaseModel):

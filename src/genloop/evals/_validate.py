@@ -76,7 +76,8 @@ def _bool(value: Any) -> bool | None:
 
 def judge_agreement(result: EvalResult, judge: str, items: list[EvalItem], pairs: list[EvalPair],
                     human: dict[str, Any]) -> JudgeAgreement:
-    """Accuracy (with a Wilson interval), Cohen's kappa, confusion matrix and win rates for ``judge``."""
+    """Accuracy (with a Wilson interval), Cohen's kappa, confusion matrix and win rates for ``judge``.
+    Kappa is None (with a warning) when one label is used throughout: it is undefined there, not 1.0."""
     spec_judges = {j["name"]: j for j in result.spec.get("judges") or []}
     if judge not in spec_judges:
         raise NotFound(f"run {result.run_id} has no judge {judge!r}",
@@ -124,6 +125,9 @@ def judge_agreement(result: EvalResult, judge: str, items: list[EvalItem], pairs
     report = stats.judge_agreement([h for h, _ in pairs_judged], [j for _, j in pairs_judged])
     if report.n < 30:
         warnings.append(f"only {report.n} labelled items; agreement estimates are rough")
+    if report.kappa is None:  # 0/0: agreement by chance is certain, so kappa says nothing (not a perfect 1.0)
+        warnings.append(f"kappa is undefined: humans and judge used one label throughout ({report.labels[0]!r}); "
+                        "label items of more than one kind to measure agreement beyond chance")
     return JudgeAgreement(run_id=result.run_id, judge=judge, n=report.n, accuracy=report.accuracy.estimate,
                           accuracy_ci_low=report.accuracy.low, accuracy_ci_high=report.accuracy.high,
                           kappa=report.kappa, labels=report.labels, confusion=report.confusion,

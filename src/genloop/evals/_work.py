@@ -96,7 +96,7 @@ class ExampleWork:
         return outcome.text
 
     def _metrics(self, example: Example, output: str, item: dict[str, Any]) -> None:
-        context = {**example.row, **item}
+        context = {**example.row, **item}  # the row, then what this answer recorded: latency_s, tokens, cost
         notes: dict[str, Any] = {}
         for name, metric in self.plan.metrics:
             try:

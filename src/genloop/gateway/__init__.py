@@ -11,7 +11,7 @@ Response headers: ``x-genloop-trace-id``, ``x-genloop-deployment``, ``x-genloop-
 from genloop.gateway._app import GATEWAY_PATHS, GatewayApp, compose, create_gateway_app
 from genloop.gateway._chat import sticky_fraction
 from genloop.gateway._gateway import Gateway
-from genloop.gateway._serve import create_server_with_gateway, serve_gateway, uvicorn_options, with_gateway
+from genloop.gateway._serve import serve_gateway, uvicorn_options, with_gateway
 
 __all__ = [
     "GATEWAY_PATHS",
@@ -19,7 +19,6 @@ __all__ = [
     "GatewayApp",
     "compose",
     "create_gateway_app",
-    "create_server_with_gateway",
     "serve_gateway",
     "sticky_fraction",
     "uvicorn_options",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import time
 from typing import Any
 
 import orjson
@@ -100,9 +99,11 @@ class ChatHandler:
                                                                     else None, "stage": "input"})
             messages = checked.messages or messages
             masks = checked.masks if len(checked.masks) else None
-        sent: dict[str, dict[str, Any]] = {}
+        bodies: dict[int, dict[str, Any]] = {}  # by variant object: names may repeat across lists
 
         def body_for(v: Variant) -> dict[str, Any]:
+            if id(v) in bodies:
+                return bodies[id(v)]
             try:
                 final = render_prompt_messages(v, variables) + messages
             except GenLoopError as exc:
@@ -115,7 +116,7 @@ class ChatHandler:
             if stream:
                 out["stream"] = True
                 out["stream_options"] = {"include_usage": True}
-            sent[v.name] = out
+            bodies[id(v)] = out
             return out
 
         first_body = body_for(variant)
@@ -138,9 +139,7 @@ class ChatHandler:
         if data is not None:
             rec["cache_hit"] = True
         else:
-            reuse = iter([first_body])
-            data, used = await self.gw.dispatcher.call(
-                dep, variant, lambda v: next(reuse, None) if v is variant else body_for(v), rec, "chat")
+            data, used = await self.gw.dispatcher.call(dep, variant, body_for, rec, "chat")
         self._describe(rec, used, variant)
         usage = data.get("usage") or {}
         rec["input_tokens"] = usage.get("prompt_tokens")
@@ -248,6 +247,3 @@ def _output(texts: list[Any], choices: list[dict[str, Any]]) -> Any:
         return out
     return [{"role": "assistant", "content": t} for t in texts]
 
-
-def elapsed_ms(clock: float) -> float:
-    return round((time.perf_counter() - clock) * 1000, 3)

@@ -9,7 +9,7 @@ from genloop.gateway._app import GatewayApp, compose
 from genloop.settings import Settings
 from genloop.store import Store
 
-__all__ = ["create_server_with_gateway", "serve_gateway", "uvicorn_options", "with_gateway"]
+__all__ = ["serve_gateway", "uvicorn_options", "with_gateway"]
 
 
 def uvicorn_options() -> dict[str, Any]:
@@ -36,17 +36,15 @@ def with_gateway(app: Any, store: Store, settings: Settings | None = None) -> An
     return composite
 
 
-def create_server_with_gateway() -> Any:
-    """uvicorn factory for ``genloop server``: the REST API and the gateway on one port."""
-    from genloop.server import create_app
-
-    store = Store(Settings())
-    return with_gateway(create_app(store), store)
-
-
 def serve_gateway(host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
     """Run ``genloop gateway`` in the foreground."""
+    import sys
+
     import uvicorn
+
+    # The trace writer thread shares the GIL with the event loop; a shorter switch interval (default 5 ms)
+    # bounds how long a batch write can hold up a request.
+    sys.setswitchinterval(0.001)
 
     uvicorn.run("genloop.gateway:create_gateway_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", **uvicorn_options())

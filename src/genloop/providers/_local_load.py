@@ -73,7 +73,12 @@ def local_model_name(version: Any, resolve: Callable[[str], Any]) -> str:
         return path
     if not version.base:
         raise InvalidInput(f"adapter {version.ref} has no base model", hint="register it again with --base")
-    return f"{path}{_BASE_SEP}{local_model_name(resolve(version.base), resolve)}"
+    base = local_model_name(resolve(version.base), resolve)
+    config = Path(path) / "adapter_config.json"
+    with contextlib.suppress(OSError, ValueError):
+        if "://" not in path and json.loads(config.read_text()).get("base_model_name_or_path") == base:
+            return path  # the adapter already names its registry base: keep the name short
+    return f"{path}{_BASE_SEP}{base}"
 
 
 def _plain_path(uri: str) -> str:

@@ -1,5 +1,5 @@
 """The REST server (interface layer)."""
 
-from genloop.server.app import API_PREFIX, create_app
+from genloop.server.app import API_PREFIX, create_app, create_server
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "create_app", "create_server"]

@@ -19,7 +19,7 @@ from genloop.errors import GenLoopError
 from genloop.settings import Settings
 from genloop.store import Store
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "create_app", "create_server"]
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("genloop.server")
@@ -78,3 +78,15 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         return JSONResponse(body, status_code=500)
 
     return app
+
+
+def create_server(settings: Settings | None = None) -> Any:
+    """The app ``genloop server`` runs: the REST API plus the OpenAI-compatible gateway on one port.
+
+    ``/v1/*``, ``/metrics`` and ``/healthz`` go to the gateway; everything else to the REST API. With
+    ``GENLOOP_AUTH`` on, every route but the health checks needs an API key.
+    """
+    from genloop.gateway import with_gateway
+
+    store = Store(settings)
+    return with_gateway(create_app(store), store)

@@ -164,7 +164,7 @@ def _train_and_register(svc: Any, spec: TuneSpec, ready: dict[str, Any], run: An
     saved = workdir / "model"
     evaluation = None
     if spec.eval is not None:
-        tuned = f"local:{saved}?base={ready['folder']}" if spec.uses_adapter else f"local:{saved}"
+        tuned = f"local:{saved}"  # an adapter's config names the base folder it was trained on
         try:
             evaluation = evaluate(svc, spec.eval, tuned=tuned, base=ready["base"].ref)
         finally:

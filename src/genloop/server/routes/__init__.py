@@ -1,5 +1,29 @@
 """Every REST router, in the order they appear in the OpenAPI document."""
 
-from genloop.server.routes import audit, datasets, evals, lineage, models, prompts, runs
+from genloop.server.routes import (
+    audit,
+    datasets,
+    deployments,
+    evals,
+    feedback,
+    keys,
+    lineage,
+    models,
+    prompts,
+    runs,
+    traces,
+)
 
-ROUTERS = [datasets.router, prompts.router, models.router, runs.router, lineage.router, evals.router, audit.router]
+ROUTERS = [
+    datasets.router,
+    prompts.router,
+    models.router,
+    runs.router,
+    lineage.router,
+    evals.router,
+    deployments.router,
+    traces.router,
+    feedback.router,
+    keys.router,
+    audit.router,
+]

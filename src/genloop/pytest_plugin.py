@@ -22,7 +22,6 @@ __all__ = ["genloop_eval"]
 @pytest.fixture
 def genloop_eval() -> Iterator[Callable[..., Any]]:
     """Run an evaluation spec and return its result (see the module docstring)."""
-    from genloop.cli.evals import evals_of
     from genloop.client import Client
 
     owned: list[Any] = []
@@ -32,7 +31,7 @@ def genloop_eval() -> Iterator[Callable[..., Any]]:
         if client is None:
             client = Client()
             owned.append(client)
-        result = evals_of(client).run(spec, gates=gates, resume=resume, providers=providers)
+        result = client.evals.run(spec, gates=gates, resume=resume, providers=providers)
         if result.status != "succeeded" and not allow_failure:
             pytest.fail(f"evaluation run {result.run_id} {result.status} ({result.reason}): {result.error}",
                         pytrace=False)
