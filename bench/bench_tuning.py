@@ -22,21 +22,40 @@ from typing import Any
 warnings.filterwarnings("ignore", category=FutureWarning)
 
 
-def _plain_trl(model_dir: Path, examples: list[dict[str, Any]], targets: list[str], args: argparse.Namespace,
-               out: Path) -> float:
-    """The script a user would write with TRL alone; returns tokens/s."""
-    from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback, set_seed
-    from trl import SFTConfig, SFTTrainer
+def _cpu_clock() -> Any:
+    """A trainer callback timing the training loop in CPU seconds of this process (robust to a busy machine)."""
+    from transformers import TrainerCallback
 
-    from datasets import Dataset
+    class CpuClock(TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.start = self.seconds = 0.0
+            self.tokens = 0.0
 
-    class Tokens(TrainerCallback):  # type: ignore[misc]
-        seen = 0.0
+        def on_train_begin(self, *a: Any, **kw: Any) -> None:
+            self.start = time.process_time()
 
         def on_log(self, a: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
             if logs and logs.get("num_tokens"):
-                Tokens.seen = float(logs["num_tokens"])
+                self.tokens = float(logs["num_tokens"])
+
+        def on_train_end(self, *a: Any, **kw: Any) -> None:
+            self.seconds = time.process_time() - self.start
+
+        @property
+        def rate(self) -> float:
+            return self.tokens / self.seconds if self.seconds else 0.0
+
+    return CpuClock()
+
+
+def _plain_trl(model_dir: Path, examples: list[dict[str, Any]], targets: list[str], args: argparse.Namespace,
+               out: Path) -> tuple[float, float]:
+    """The script a user would write with TRL alone; returns tokens/s (wall) and tokens per CPU second."""
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+    from trl import SFTConfig, SFTTrainer
+
+    from datasets import Dataset
 
     set_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
@@ -48,17 +67,19 @@ def _plain_trl(model_dir: Path, examples: list[dict[str, Any]], targets: list[st
                        completion_only_loss=False)
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=targets, task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(examples),
-                         processing_class=tokenizer, peft_config=lora, callbacks=[Tokens()])
+                         processing_class=tokenizer, peft_config=lora, callbacks=[clock := _cpu_clock()])
     result = trainer.train()
-    return Tokens.seen / result.metrics["train_runtime"]
+    return clock.tokens / result.metrics["train_runtime"], clock.rate
 
 
-def _genloop(svc: Any, args: argparse.Namespace, name: str) -> tuple[float, float, Any]:
+def _genloop(svc: Any, args: argparse.Namespace, name: str) -> tuple[float, float, float, Any]:
     started = time.perf_counter()
+    clock = _cpu_clock()
     result = svc.run({"base": "tiny", "train": "qa", "method": "lora", "max_steps": args.steps,
-                      "batch_size": args.batch, "max_length": args.max_length, "logging_steps": 10, "output": name})
+                      "batch_size": args.batch, "max_length": args.max_length, "logging_steps": 10, "output": name},
+                     callbacks=[clock])
     wall = time.perf_counter() - started
-    return result.metrics["tokens_per_second"], wall, result
+    return result.metrics["tokens_per_second"], clock.rate, wall, result
 
 
 def main() -> None:
@@ -91,24 +112,30 @@ def main() -> None:
 
         spec = TuneSpec(base="tiny", train="qa", max_length=args.max_length)
         examples, _, _ = prepare_examples(rows, "chat", spec, AutoTokenizer.from_pretrained(str(model_dir)))
-        _, _, warm = _genloop(svc, args, "warmup")  # first run pays imports and kernel warm-up
+        *_, warm = _genloop(svc, args, "warmup")  # first run pays imports and kernel warm-up
         targets = warm.run.params["target_modules"]
-        ours, theirs, walls = [], [], []
+        ours, theirs, ours_cpu, theirs_cpu, walls = [], [], [], [], []
         for i in range(args.rounds):
             order = ("genloop", "trl") if i % 2 == 0 else ("trl", "genloop")
             for side in order:
                 if side == "genloop":
-                    tps, wall, _ = _genloop(svc, args, f"bench{i}")
+                    tps, cpu, wall, _ = _genloop(svc, args, f"bench{i}")
                     ours.append(tps)
+                    ours_cpu.append(cpu)
                     walls.append(wall)
                 else:
-                    theirs.append(_plain_trl(model_dir, examples, targets, args, root / f"trl{i}"))
-            print(f"round {i + 1}: genloop {ours[-1]:8.1f} tok/s   plain TRL {theirs[-1]:8.1f} tok/s")
+                    tps, cpu = _plain_trl(model_dir, examples, targets, args, root / f"trl{i}")
+                    theirs.append(tps)
+                    theirs_cpu.append(cpu)
+            print(f"round {i + 1}: genloop {ours[-1]:7.1f} tok/s ({ours_cpu[-1]:7.1f} per CPU s)   "
+                  f"plain TRL {theirs[-1]:7.1f} tok/s ({theirs_cpu[-1]:7.1f} per CPU s)")
     g, t = statistics.median(ours), statistics.median(theirs)
+    gc, tc = statistics.median(ours_cpu), statistics.median(theirs_cpu)
     print(f"\nLoRA SFT, {args.size} tiny model, {args.steps} steps x batch {args.batch}, max_length {args.max_length}, "
           f"{args.threads} thread(s), median of {args.rounds}")
-    print(f"  plain TRL  {t:8.1f} tokens/s")
-    print(f"  GenLoop    {g:8.1f} tokens/s   ({(g / t - 1) * 100:+.1f}% vs TRL; goal within -5%)")
+    print(f"  plain TRL  {t:8.1f} tokens/s   {tc:8.1f} tokens per CPU second")
+    print(f"  GenLoop    {g:8.1f} tokens/s   {gc:8.1f} tokens per CPU second   "
+          f"({(g / t - 1) * 100:+.1f}% wall, {(gc / tc - 1) * 100:+.1f}% CPU vs TRL; goal within -5%)")
     print(f"  GenLoop end to end (validate, train, save, register): median {statistics.median(walls):.2f} s per run")
 
 
