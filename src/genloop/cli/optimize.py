@@ -29,7 +29,10 @@ def merge(
 
     with get_client(project) as client:
         result = tuning_for(client).merge(ref, name=name, description=description)
-    print_json(result) if as_json else _show(result)
+    if as_json:
+        print_json(result)
+    else:
+        _show(result)
 
 
 def quantize(
@@ -50,4 +53,7 @@ def quantize(
     with get_client(project) as client:
         result = tuning_for(client).quantize(ref, method=method, name=name, dataset=dataset, limit=limit,
                                              description=description)
-    print_json(result) if as_json else _show(result)
+    if as_json:
+        print_json(result)
+    else:
+        _show(result)

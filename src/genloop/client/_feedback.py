@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+import httpx
 
 from genloop.client._http import HttpTransport
 from genloop.feedback import FeedbackInfo
 from genloop.store import Page
 
+if TYPE_CHECKING:
+    from genloop.feedback._export_schemas import ExportKind, FeedbackExport
+    from genloop.guardrails import Policy
+
 __all__ = ["RemoteFeedback"]
+
+_LONG = httpx.Timeout(60.0, read=3600.0)  # an export reads every matching trace and writes a dataset version
 
 
 class RemoteFeedback:
@@ -57,3 +67,29 @@ class RemoteFeedback:
             if value is not None:
                 params[key] = value.isoformat() if isinstance(value, dt.datetime) else value
         return self._http.get_as(Page[FeedbackInfo], self._base, params=params)
+
+    def export(
+        self,
+        *,
+        kind: ExportKind,
+        name: str,
+        deployment: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        feedback_name: str | None = None,
+        like_threshold: float | None = None,
+        dislike_threshold: float | None = None,
+        redact_pii: bool = False,
+        policy: Policy | Mapping[str, Any] | str | Path | None = None,
+        message: str = "",
+    ) -> FeedbackExport:
+        """See :meth:`genloop.feedback.FeedbackService.export`; a policy file or text is read here, sent as data."""
+        from genloop.feedback import FeedbackExport, FeedbackExportRequest
+        from genloop.guardrails import load_policy
+
+        body = FeedbackExportRequest(
+            kind=kind, name=name, deployment=deployment, since=since, until=until, feedback_name=feedback_name,
+            like_threshold=like_threshold, dislike_threshold=dislike_threshold, redact_pii=redact_pii,
+            policy=load_policy(policy).to_dict() if policy is not None else None, message=message)
+        return self._http.post_as(FeedbackExport, f"{self._base}/export", json=body.model_dump(mode="json"),
+                                  timeout=_LONG)

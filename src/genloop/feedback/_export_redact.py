@@ -42,21 +42,23 @@ class Redactor:
             raise InvalidInput(f"guardrail policy {self.policy.name!r} has no redact or mask rule; nothing to redact",
                                hint="add e.g. {check: email, action: redact}, or leave the policy out")
         self._guard = guard
-        self.counts: Counter[str] = Counter()
 
     def describe(self) -> dict[str, Any]:
         """The policy's name and digest, for the run's params."""
         return {"name": self.policy.name, "digest": self.policy.digest()}
 
-    def row(self, row: dict[str, Any]) -> dict[str, Any]:
-        """``row`` with each message's content redacted (rows hold message lists only)."""
-        return {key: [{**m, "content": self.text(m["content"])} for m in messages] for key, messages in row.items()}
+    def row(self, row: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
+        """``row`` with each message's content redacted (rows hold message lists only), and the spans by category."""
+        counts: Counter[str] = Counter()
+        out = {key: [{**m, "content": self._text(m["content"], counts)} for m in messages]
+               for key, messages in row.items()}
+        return out, counts
 
-    def text(self, text: str) -> str:
+    def _text(self, text: str, counts: Counter[str]) -> str:
         findings = self._guard.scan(text, "input", checks=self._checks)
         if not findings:
             return text
-        self.counts.update(f.category for f in findings)
+        counts.update(f.category for f in findings)
         return apply_findings(text, sorted(findings, key=lambda f: (f.start, f.end)))
 
 

@@ -87,6 +87,7 @@ def preference_rows(sources: list[Source], tally: Tally) -> Iterator[Candidate]:
     votes: dict[str, list[Source]] = defaultdict(list)
     for src in sources:
         if src.correction is None and src.verdict is None:
+            tally.skip(src.feedback_id, "no_signal")
             continue
         prompt = _prompt(src, tally)
         if prompt is None:

@@ -1,10 +1,13 @@
-"""FeedbackService: record and list feedback on traces (append-only)."""
+"""FeedbackService: record and list feedback on traces (append-only), and export it to dataset versions."""
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, null, select
 from sqlalchemy.orm import Session
@@ -15,6 +18,10 @@ from genloop.feedback._tables import FeedbackRow
 from genloop.refs import validate_name
 from genloop.store import Page, Store
 from genloop.store._registry import Project, ensure_project, find_project
+
+if TYPE_CHECKING:
+    from genloop.feedback._export_schemas import ExportKind, FeedbackExport
+    from genloop.guardrails import Policy
 
 __all__ = ["FeedbackService"]
 
@@ -108,10 +115,43 @@ class FeedbackService:
             rows = session.scalars(query.order_by(FeedbackRow.id.desc()).offset(offset).limit(limit))
             return Page.build([_info(r, project.name) for r in rows], int(total), offset, limit)
 
+    def export(
+        self,
+        *,
+        kind: ExportKind,
+        name: str,
+        deployment: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        feedback_name: str | None = None,
+        like_threshold: float | None = None,
+        dislike_threshold: float | None = None,
+        redact_pii: bool = False,
+        policy: Policy | Mapping[str, Any] | str | Path | None = None,
+        message: str = "",
+    ) -> FeedbackExport:
+        """Export feedback to a new version of dataset ``name``, made by a ``data`` run whose inputs are the traces.
+
+        ``sft`` (a ``chat`` dataset): each correction gives the trace's input messages plus the corrected
+        answer. ``preference``: a correction is chosen over the trace's answer; and traces with the same
+        prompt, some liked and some disliked (true/false, or a numeric score >= ``like_threshold`` /
+        <= ``dislike_threshold``), pair each liked answer with each disliked one. Feedback is filtered by the
+        trace's ``deployment``, its creation time (``since`` inclusive, ``until`` exclusive) and its name.
+        ``redact_pii`` redacts PII with the guardrail checks (``policy``: use its redact/mask rules instead;
+        giving one implies redaction). Identical rows are kept once. Exporting the same rows again returns
+        the existing version (``created`` False). Raises :class:`InvalidInput` when nothing would be exported.
+        """
+        from genloop.feedback._export import ExportSpec, export_feedback
+
+        spec = ExportSpec(kind=kind, name=name, deployment=deployment, since=since, until=until,
+                          feedback_name=feedback_name, like_threshold=like_threshold,
+                          dislike_threshold=dislike_threshold, message=message)
+        return export_feedback(self.store, self.project, self.actor, spec, redact_pii=redact_pii, policy=policy)
+
     @staticmethod
-    def for_traces(session: Session, trace_ids: list[str]) -> dict[str, list[FeedbackInfo]]:
+    def for_traces(session: Session, trace_ids: builtins.list[str]) -> dict[str, builtins.list[FeedbackInfo]]:
         """Feedback grouped by trace id, oldest first (for showing traces with their feedback)."""
-        out: dict[str, list[FeedbackInfo]] = {}
+        out: dict[str, builtins.list[FeedbackInfo]] = {}
         if not trace_ids:
             return out
         rows = session.execute(

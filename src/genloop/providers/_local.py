@@ -73,8 +73,12 @@ class _Job:
 
     def answer(self, value: Any, error: BaseException | None = None) -> None:
         def settle() -> None:
-            if not self.future.done():
-                self.future.set_exception(error) if error is not None else self.future.set_result(value)
+            if self.future.done():  # the caller gave up (cancelled)
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(value)
 
         try:
             self.loop.call_soon_threadsafe(settle)
@@ -162,10 +166,10 @@ def _generate(loaded: LoadedModel, jobs: list[_Job]) -> list[Any]:
     width = batch["input_ids"].shape[1]
     wanted = max(jobs[i].max_tokens for i in keep)
     job = jobs[keep[0]]
+    sample = job.temperature > 0
     config = GenerationConfig(max_new_tokens=max(1, min(wanted, loaded.context - width)),
-                              pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                              do_sample=job.temperature > 0, temperature=job.temperature if job.temperature > 0 else None,
-                              top_p=job.top_p if job.temperature > 0 else None,
+                              pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, do_sample=sample,
+                              temperature=job.temperature if sample else None, top_p=job.top_p if sample else None,
                               stop_strings=list(job.stop) or None)
     if job.seed is not None:
         torch.manual_seed(job.seed)
@@ -204,7 +208,8 @@ class LocalProvider(Provider):
         super().__init__(name=name, prices=prices)
         if max_batch < 1 or batch_window_ms < 0:
             raise InvalidInput("max_batch must be >= 1 and batch_window_ms >= 0")
-        self.max_batch, self.window_s, self.device, self.cache_dir = max_batch, batch_window_ms / 1000, device, cache_dir
+        self.max_batch, self.window_s = max_batch, batch_window_ms / 1000
+        self.device, self.cache_dir = device, cache_dir
         if max_models is not None:
             MODELS.size = max(1, max_models)
         self._batchers: dict[str, _Batcher] = {}

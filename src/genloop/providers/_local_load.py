@@ -151,7 +151,9 @@ def _from_pretrained(path: Path, device: str, **kwargs: Any) -> Any:
 
     dtype = torch.float32 if device == "cpu" else "auto"
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype, **kwargs)
-    return model if kwargs.get("quantization_config") or kwargs.get("device_map") else model.to(device)
+    if kwargs.get("quantization_config") or kwargs.get("device_map"):
+        return model
+    return model.to(device)  # type: ignore[arg-type]
 
 
 def _load_adapter(path: Path, base_text: str | None, device: str, cache_dir: Path | None) -> Any:

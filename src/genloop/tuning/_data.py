@@ -110,10 +110,8 @@ def prepare_examples(rows: list[dict[str, Any]], kind: str, spec: TuneSpec, toke
     if chat and not has_template:
         raise InvalidInput("chat_format is on but the base model's tokenizer has no chat template",
                            hint="set chat_format: false, or use a base model with a chat template")
-    needs_chat = kind == "chat" or any(isinstance(row.get(f), list) for row in rows[:50] for f in ("prompt", "chosen"))
-    chat = chat or (needs_chat and has_template)
-    masks = has_template and "{% generation %}" in str(tokenizer.chat_template) and spec.method not in PREFERENCE_METHODS
-    masks = masks and spec.completion_only
+    masks = has_template and "{% generation %}" in str(tokenizer.chat_template)
+    masks = masks and spec.completion_only and spec.method not in PREFERENCE_METHODS
     examples, problems = [], []
     for number, row in enumerate(rows, start=1):
         example = _example(row, kind, chat, masks or not spec.completion_only)

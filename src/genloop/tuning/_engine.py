@@ -73,6 +73,9 @@ def _prepare(svc: Any, spec: TuneSpec) -> dict[str, Any]:
     if eval_v is not None:
         check_kind(spec.method, eval_v, "eval")
     if spec.eval is not None:
+        if svc.evals is None:
+            raise InvalidInput("the spec has an eval section but this TuningService has no evals service",
+                               hint="build it with a store, or pass evals=")
         _get(svc.datasets, spec.eval.dataset, "evaluation dataset")
     if spec.method == "qlora":
         from genloop.tuning._deps import require_cuda_bnb

@@ -170,6 +170,7 @@ def load_spec(source: str | Path | dict[str, Any] | TuneSpec) -> TuneSpec:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}"
                              for err in exc.errors()[:10])
-        raise InvalidInput(f"{origin}: invalid spec: {problems}", hint="the fields are those of genloop.tuning.TuneSpec") from exc
+        raise InvalidInput(f"{origin}: invalid spec: {problems}",
+                           hint="the fields are those of genloop.tuning.TuneSpec") from exc
     except InvalidInput as exc:
         raise InvalidInput(f"{origin}: {exc.message}", hint=exc.hint) from exc

@@ -94,7 +94,8 @@ def synthetic_tasks(n: int = 64, seed: int = 1, *, kind: str = "chat") -> list[d
             rows.append({"id": f"q{i}", "input": question, "reference": answer})
         elif kind == "preference":
             wrong = answer.rsplit(" ", 1)[0] + " " + rng.choice(["nine.", "Vell.", "red.", "12."])
-            rows.append({"prompt": question, "chosen": answer, "rejected": wrong if wrong != answer else "I do not know."})
+            rejected = wrong if wrong != answer else "I do not know."
+            rows.append({"prompt": question, "chosen": answer, "rejected": rejected})
         else:
             raise InvalidInput(f"unknown synthetic kind {kind!r}", hint="use chat, completion, eval or preference")
     return rows
@@ -160,7 +161,8 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
-    ids = [t for line in tokenizer(corpus, add_special_tokens=False)["input_ids"] for t in [*line, tokenizer.eos_token_id]]
+    lines = tokenizer(corpus, add_special_tokens=False)["input_ids"]
+    ids = [t for line in lines for t in [*line, tokenizer.eos_token_id]]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a model this small runs fastest on one thread (and best on a busy machine)
     try:

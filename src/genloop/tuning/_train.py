@@ -84,10 +84,9 @@ def _trainer(spec: TuneSpec, model: Any, tokenizer: Any, train_ds: Any, eval_ds:
     if spec.method in ("dpo", "kto"):
         from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
 
-        config_cls, trainer_cls = (DPOConfig, DPOTrainer) if spec.method == "dpo" else (KTOConfig, KTOTrainer)
-        config = config_cls(**common, beta=spec.beta)
-        return trainer_cls(model=model, args=config, train_dataset=train_ds, eval_dataset=eval_ds,
-                           processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+        pair: tuple[Any, Any] = (DPOConfig, DPOTrainer) if spec.method == "dpo" else (KTOConfig, KTOTrainer)
+        return pair[1](model=model, args=pair[0](**common, beta=spec.beta), train_dataset=train_ds,
+                       eval_dataset=eval_ds, processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
     from trl import SFTConfig, SFTTrainer
 
     prompt_completion = fmt["format"] == "prompt-completion"
