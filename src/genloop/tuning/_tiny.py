@@ -53,7 +53,7 @@ class TinySize:
 TINY_SIZES: dict[str, TinySize] = {
     "test": TinySize(hidden=64, layers=2, heads=4, intermediate=128, vocab=320, context=128, steps=40),
     "small": TinySize(hidden=128, layers=3, heads=4, intermediate=256, vocab=512, context=256, steps=300),
-    "demo": TinySize(hidden=192, layers=4, heads=6, intermediate=512, vocab=768, context=256, steps=1500, block=96),
+    "demo": TinySize(hidden=192, layers=4, heads=6, intermediate=512, vocab=768, context=256, steps=800, block=96),
 }
 
 
