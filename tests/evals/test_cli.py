@@ -37,3 +37,22 @@ def test_eval_cli(cli: Any, local: Any, golden: str, tmp_path: Path) -> None:
 
     missing = cli("eval", "run", tmp_path / "nope.yaml")
     assert missing.code == 1 and "does not exist" in missing.err
+
+
+def test_no_regression_gate_fails_naming_the_metric_and_the_margin(cli: Any, local: Any, golden: str,
+                                                                   tmp_path: Path) -> None:
+    paths = {}
+    for column in ("base", "new"):
+        spec = spec_for(golden, name=column, judges=[], metrics=["exact_match", "latency"],
+                        candidates=[{"name": "bot", "output_column": column}])
+        paths[column] = tmp_path / f"{column}.yaml"
+        paths[column].write_text(yaml.safe_dump(spec))
+    baseline = cli("eval", "run", paths["base"], "--json")
+    assert baseline.code == 0, baseline.err
+    base_id = baseline.json()["run_id"]
+    worse = cli("eval", "run", paths["new"], "--gate", f"no_regression:{base_id}", "--json")
+    assert worse.code == 1  # exact match drops from 8/12 to 0/12: McNemar p = 0.0078
+    assert (f"gate no_regression:{base_id} failed: significant regression: exact_match 0.6667 -> 0 (-0.6667, "
+            "p=0.00781)") in worse.err
+    same = cli("eval", "gate", base_id, "--gate", f"no_regression:{base_id}")
+    assert same.code == 0 and "passed" in same.out + same.err

@@ -29,6 +29,18 @@ def test_missing_column_names_the_column_and_the_columns_there(local: Any, golde
     assert "question" in str(info.value)
 
 
+def test_reference_metrics_without_a_reference_column_fail_before_any_call(local: Any) -> None:
+    version = local.datasets.create("unlabelled", [{"id": "a", "question": "q?", "out": "x"}], kind="generic")
+    spec = spec_for(f"unlabelled@{version.version}", metrics=["rouge_l", "length"],
+                    candidates=[{"name": "c", "output_column": "out"}],
+                    judges=[{"name": "correct", "model": "judge:j1", "use_reference": True}])
+    with pytest.raises(InvalidInput, match="metric 'rouge_l', judge 'correct' need a reference") as info:
+        evals_of(local).run(spec)
+    assert "out" in str(info.value)  # the hint lists the columns to choose from
+    run = local.runs.get(info.value.details["run_id"])
+    assert run.status == "failed" and run.summary["reason"] == "invalid_spec"
+
+
 def test_garbage_judge_is_recorded_as_unparsed(local: Any, golden: str) -> None:
     garbage = MockProvider(name="judge", reply="I would rather not say.")
     result = evals_of(local).run(spec_for(golden), providers={"judge": garbage})

@@ -149,3 +149,23 @@ def test_chrf_fast_path_equals_counter_path_on_large_alphabets() -> None:
 def test_bleu_lowercase_option() -> None:
     assert sentence_bleu("The Cat sat", "the cat sat", lowercase=True).score == pytest.approx(
         sacrebleu.sentence_bleu("The Cat sat", ["the cat sat"], lowercase=True).score / 100, abs=0)
+
+
+@pytest.mark.parametrize("name", ["bleu", "chrf"])
+def test_corpus_interval_is_a_bootstrap_of_the_corpus_score(name: str) -> None:
+    """The interval from per-segment statistics equals rescoring each resample with sacrebleu itself."""
+    import numpy as np
+
+    from genloop.evals.stats import bootstrap_corpus_ci
+
+    hyps, refs = [h for h, _ in PAIRS[:80]], [r for _, r in PAIRS[:80]]
+    metric = get_metric(name)
+    statistics, score = metric.corpus_statistics(hyps, refs)
+    interval = bootstrap_corpus_ci(statistics, score, n_resamples=200, seed=7)
+    reference_score = sacrebleu.corpus_bleu if name == "bleu" else sacrebleu.corpus_chrf
+    assert interval.estimate == reference_score(hyps, [refs]).score / 100 == metric.corpus_score(hyps, refs).value
+    draws = np.random.default_rng(7).integers(0, len(hyps), size=(200, len(hyps)))  # the same resamples
+    by_hand = [reference_score([hyps[i] for i in row], [[refs[i] for i in row]]).score / 100 for row in draws]
+    low, high = np.quantile(by_hand, [0.025, 0.975])
+    assert (interval.low, interval.high) == pytest.approx((low, high), abs=1e-12)
+    assert interval.low < interval.estimate < interval.high and interval.method == "bootstrap-corpus"

@@ -91,7 +91,7 @@ def test_computed_and_custom_metrics(local: Any, golden: str) -> None:
     def mentions_good(output: str) -> bool:
         return "good" in output
 
-    spec = spec_for(golden, judges=[], metrics=["exact_match", "rouge_l", "bleu", mentions_good])
+    spec = spec_for(golden, judges=[], metrics=["exact_match", "rouge_l", "bleu", mentions_good, "chrf"])
     result = evals_of(local).run(spec)
     assert result.status == "succeeded", result.error
     assert result.metrics["base.exact_match"] == pytest.approx(8 / 12)
@@ -102,10 +102,11 @@ def test_computed_and_custom_metrics(local: Any, golden: str) -> None:
     assert result.metrics["new.bleu"] == pytest.approx(bleu.value)  # the corpus score, not a mean of sentences
     assert result.metrics["new.bleu.mean"] == pytest.approx(sum(i.scores["bleu"] for i in items) / 12)
     assert result.metrics["new.bleu"] != pytest.approx(result.metrics["new.bleu.mean"])
-    corpus = result.aggregates["new"]["bleu"]
-    assert corpus.method.startswith("corpus (interval of the item mean")
-    assert (corpus.ci_low, corpus.ci_high) == (result.metrics["new.bleu.mean.ci_low"],
-                                               result.metrics["new.bleu.mean.ci_high"])
+    for name in ("bleu", "chrf"):  # the interval is the corpus score's own (a bootstrap over segments)
+        corpus = result.aggregates["base"][name]
+        assert corpus.method == "corpus (bootstrap over segments)" and corpus.n == 12
+        assert corpus.ci_low <= corpus.value <= corpus.ci_high
+    assert result.aggregates["base"]["chrf"].ci_low < result.aggregates["base"]["chrf"].ci_high
     assert 0 <= result.metrics["new.rouge_l.ci_low"] <= result.metrics["new.rouge_l"] <= result.metrics[
         "new.rouge_l.ci_high"] <= 1
     assert result.spec["metrics"][3] == {"name": "mentions_good"}
@@ -145,3 +146,64 @@ def test_json_schema_reads_the_rows_schema(local: Any) -> None:
     assert result.status == "succeeded", result.error
     scores = {i.example_id: i.scores["json_schema"] for i in evals_of(local).items(result.run_id, 0, 10).items}
     assert scores == {"a": 1.0, "b": 0.0}
+
+
+def test_latency_is_the_calls_own_not_the_time_queued_behind_others(local: Any, golden: str) -> None:
+    local.prompts.create("qa", messages=[{"role": "user", "content": "Q: {{ question }}"}])
+    slow = MockProvider(name="slow", latency_ms=100)
+    spec = spec_for(golden, judges=[], limit=2, concurrency=1, metrics=["latency"],
+                    candidates=[{"name": f"c{k}", "prompt": "qa", "model": f"slow:m{k}"} for k in range(3)])
+    result = evals_of(local).run(spec, providers={"slow": slow})
+    assert result.status == "succeeded", result.error
+    latencies = [i.latency_s for i in evals_of(local).items(result.run_id, 0, 10).items]
+    # one call at a time: the third candidate of an example waits 200 ms for the other two, which is not latency
+    assert len(latencies) == 6 and all(0.1 <= x < 0.2 for x in latencies), latencies
+
+
+def test_measurements_get_bootstrap_intervals_and_logged_outputs_no_invented_usage(local: Any) -> None:
+    rows = [{"id": f"r{i}", "question": f"q{i}?", "out": "yes" if i % 2 else "no", "reference": "yes",
+             "latency_s": 0.5 + i / 10}
+            for i in range(10)]
+    version = local.datasets.create("logged", rows, kind="generic")
+    spec = spec_for(f"logged@{version.version}", judges=[], candidates=[{"name": "log", "output_column": "out"}],
+                    metrics=[{"name": "length", "unit": "words"}, "tokens", "latency", "exact_match"])
+    result = evals_of(local).run(spec)
+    assert result.status == "succeeded", result.error
+    length = result.aggregates["log"]["length"]  # every answer is one word: a constant, not a rate of 100%
+    assert (length.method, length.value, length.ci_low, length.ci_high) == ("bootstrap", 1.0, 1.0, 1.0)
+    assert result.aggregates["log"]["tokens"].n == 0  # nothing was called: no usage, not zero usage
+    assert result.aggregates["log"]["latency"].value == pytest.approx(0.95)  # the row's logged latency
+    assert result.aggregates["log"]["exact_match"].method == "wilson"
+    item = evals_of(local).items(result.run_id, 0, 1).items[0]
+    assert item.scores["tokens"] is None and item.scores["latency"] == 0.5
+
+
+def test_a_verdict_that_flips_with_the_order_is_a_tie(local: Any, golden: str) -> None:
+    prompts: list[str] = []
+
+    def first_one_wins(request: Any) -> str:  # pure position bias: whichever answer is shown first wins
+        prompts.append(request.messages[-1]["content"])
+        return '{"reasoning": "the first is better", "winner": "A"}'
+
+    biased = MockProvider(name="judge", reply=first_one_wins)
+    spec = spec_for(golden, judges=[{"name": "pairwise", "type": "pairwise", "model": "judge:j2",
+                                     "rubric": "Is it terse?", "use_reference": True}])
+    result = evals_of(local).run(spec, providers={"judge": biased})
+    assert result.status == "succeeded", result.error
+    pair = result.pairwise[0]
+    assert (pair.wins, pair.ties, pair.losses, pair.n) == (0, 12, 0, 12)
+    assert result.metrics["pairwise.consistency"] == 0.0 and result.metrics["pairwise.win_rate"] == 0.5
+    verdict = evals_of(local).pairs(result.run_id, 0, 1).items[0]
+    assert [o["swapped"] for o in verdict.orders] == [False, True] and verdict.consistent is False
+    assert biased.calls == 24 and all("Rubric: Is it terse?" in p and "[Reference answer]" in p for p in prompts)
+
+
+def test_pointwise_prompt_shows_the_rubric_anchors_and_asks_for_reasons_first(local: Any, golden: str) -> None:
+    seen: list[str] = []
+    grader = MockProvider(name="judge", reply=lambda r: seen.append(r.messages[-1]["content"]) or "Score: 3")
+    spec = spec_for(golden, limit=1, judges=[{"name": "q", "model": "judge:j1", "scale": [0, 2],
+                                              "anchors": {0: "wrong", 1: "partly", 2: "right"}}])
+    result = evals_of(local).run(spec, providers={"judge": grader})
+    assert result.judges["q"]["unscored_items"] == 2  # 3 is outside the 0-2 scale: recorded as unparsed
+    assert "0: wrong\n1: partly\n2: right" in seen[0] and "First reason" in seen[0].split("[Response]")[1]
+    assert "[Reference answer]" not in seen[0]  # use_reference is off

@@ -49,14 +49,28 @@ def test_unreadable_scores_are_reported_not_raised(text: str, problem: str) -> N
     ("After thinking: [[B]]", "b"),
     ("Winner: Response A", "a"),
     ("Both are equally good, it's a tie.", "tie"),
+    ("Both are fine. Verdict: tie", "tie"),
+    ("Tie.", "tie"),
 ])
 def test_pairwise_winner(text: str, winner: str) -> None:
     assert parse_pairwise(text).value == winner
 
 
-def test_pairwise_garbage_is_unparsed() -> None:
-    verdict = parse_pairwise("lorem ipsum dolor")
+@pytest.mark.parametrize("text", ["lorem ipsum dolor", "Neither response ties the answer to the question.",
+                                  "A tie would be unfair to both."])
+def test_pairwise_garbage_is_unparsed(text: str) -> None:
+    verdict = parse_pairwise(text)
     assert verdict.value is None and verdict.error
+
+
+@pytest.mark.parametrize("kind", ["pointwise", "pairwise"])
+def test_a_judge_that_echoes_its_instructions_is_unparsed(kind: str) -> None:
+    """An echo of the prompt names every option (scores 1 to 5; "A" or "B" or "tie"): no verdict, not a tie."""
+    from genloop.evals import BUILTIN_JUDGE_PROMPTS
+
+    prompt = BUILTIN_JUDGE_PROMPTS[kind]["messages"][-1]["content"]
+    verdict = parse_pairwise(prompt) if kind == "pairwise" else parse_score(prompt, 1, 5)
+    assert verdict.value is None and verdict.error and verdict.to_json()["raw"] == prompt[:4000]
 
 
 def test_sample_combination() -> None:

@@ -32,11 +32,12 @@ def item_values(items: list[EvalItem], key: str) -> dict[str, float]:
     return {ex: mean(vs) for ex, vs in grouped.items()}
 
 
-def aggregate(values: list[float], seed: int = 0) -> Aggregate:
-    """Mean with a bootstrap interval, or a proportion with a Wilson interval when every value is 0 or 1."""
+def aggregate(values: list[float], seed: int = 0, *, proportion: bool = True) -> Aggregate:
+    """Mean with a bootstrap interval, or, for a ``proportion`` whose every value is 0 or 1, a Wilson interval
+    (a measurement such as tokens or latency that happens to be all 0 keeps its bootstrap interval)."""
     if not values:
         return Aggregate(value=None, n=0)
-    if all(v in (0.0, 1.0) for v in values):
+    if proportion and all(v in (0.0, 1.0) for v in values):
         interval = stats.wilson_interval(sum(values), len(values))
         method = "wilson"
     else:
@@ -60,7 +61,8 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
     """``(flat metrics, summary)`` of a run from all its items and verdicts."""
     spec = plan.spec
     names = [c.name for c in plan.candidates]
-    keys = [name for name, _ in plan.metrics] + [j.name for j in plan.pointwise]
+    kinds = {name: getattr(metric, "proportion", True) for name, metric in plan.metrics}
+    kinds.update({j.name: tuple(j.spec.scale) == (0, 1) for j in plan.pointwise})
     single = len(names) == 1
     metrics: dict[str, float] = {}
     aggregates: dict[str, dict[str, Any]] = {}
@@ -69,10 +71,10 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
         mine = [i for i in items if i.candidate == cand]
         ok = [i for i in mine if i.status == "ok"]
         per: dict[str, Aggregate] = {}
-        for key in keys:
-            per[key] = aggregate(list(item_values(mine, key).values()), seed=spec.seed)
+        for key, proportion in kinds.items():
+            per[key] = aggregate(list(item_values(mine, key).values()), seed=spec.seed, proportion=proportion)
         for name, metric in plan.metrics:
-            per.update(corpus_aggregate(name, metric, ok, per[name], cand, warnings))
+            per.update(corpus_aggregate(name, metric, ok, per[name], cand, warnings, seed=spec.seed))
         for judge in plan.pointwise:
             if judge.spec.pass_threshold is not None:
                 passed = [float(j.get("passed")) for i in mine if i.status == "ok"
@@ -80,7 +82,7 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
                 per[f"{judge.name}.pass_rate"] = aggregate([1.0 if p else 0.0 for p in passed])
         latencies = [i.latency_s for i in ok if i.latency_s is not None]
         if latencies:
-            per["latency_s"] = aggregate(latencies, seed=spec.seed)
+            per["latency_s"] = aggregate(latencies, seed=spec.seed, proportion=False)
         for key, agg in per.items():
             _flat(key if single else f"{cand}.{key}", agg, metrics)
         error_rate = (len(mine) - len(ok)) / len(mine) if mine else 0.0
@@ -106,32 +108,38 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
 
 
 def corpus_aggregate(name: str, metric: Any, ok: list[EvalItem], mean: Aggregate, candidate: str,
-                     warnings: list[str]) -> dict[str, Aggregate]:
+                     warnings: list[str], seed: int = 0) -> dict[str, Aggregate]:
     """``{name: corpus score, name.mean: item mean}`` for a metric with a corpus-level score, else ``{}``.
 
     BLEU and chrF are defined on a corpus (their n-gram statistics are summed over all segments before one
     score is computed), so the run reports that score over every answered item (repeats included), not the
     mean of sentence scores, a different number that weights every segment alike and depends on sentence-level
-    smoothing. ``metric.corpus_score`` exposes no per-item statistics, so bootstrapping the corpus score would
-    rescore every resample (seconds per candidate and metric); the interval is the item mean's instead, as
-    ``method`` says, and need not contain the corpus score. The item mean is kept as ``NAME.mean``: it is
-    what ``compare`` tests, item by item.
+    smoothing. Its interval is a bootstrap of the corpus score itself over segments (from the metric's
+    per-segment statistics); a plugin metric without ``corpus_statistics`` keeps the item mean's interval, as
+    ``method`` says. The item mean is kept as ``NAME.mean``: it is what ``compare`` tests, item by item.
     """
     scored = [i for i in ok if i.scores.get(name) is not None]
     if mean.value is None or not scored:
         return {}
     from genloop.evals._metrics import metric_reference
 
+    outputs, references = [i.output or "" for i in scored], [metric_reference(i.reference) for i in scored]
     try:
-        score = metric.corpus_score([i.output or "" for i in scored], [metric_reference(i.reference) for i in scored])
+        score = metric.corpus_score(outputs, references)
+        statistics = metric.corpus_statistics(outputs, references) if hasattr(metric, "corpus_statistics") else None
     except Exception as exc:  # noqa: BLE001 - a plugin's corpus score failing leaves the item mean standing
         warnings.append(f"candidate {candidate}: corpus {name} failed ({type(exc).__name__}: {exc}); "
                         f"{name} is the mean of item scores")
         return {}
     if score is None or score.value is None:
         return {}
-    corpus = Aggregate(value=float(score.value), ci_low=mean.ci_low, ci_high=mean.ci_high, n=mean.n,
-                       method=f"corpus (interval of the item mean, {mean.method})")
+    if statistics is not None:
+        interval = stats.bootstrap_corpus_ci(statistics[0], statistics[1], seed=seed)
+        corpus = Aggregate(value=float(score.value), ci_low=interval.low, ci_high=interval.high, n=len(scored),
+                           method="corpus (bootstrap over segments)")
+    else:
+        corpus = Aggregate(value=float(score.value), ci_low=mean.ci_low, ci_high=mean.ci_high, n=mean.n,
+                           method=f"corpus (interval of the item mean, {mean.method})")
     return {name: corpus, f"{name}.mean": mean}
 
 

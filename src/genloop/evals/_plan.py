@@ -177,6 +177,12 @@ def build_plan(spec: EvalSpec, *, datasets: Any, prompts: Any, models: Any) -> P
         candidates.append(candidate)
     metrics = resolve_metrics(spec.metrics)
     pointwise, pairwise = _judges(spec, names, prompts, models, inputs)
+    if reference_column is None:  # found now, not as an error on every item
+        needing = [f"metric {n!r}" for n, m in metrics if getattr(m, "requires_reference", False)]
+        needing += [f"judge {j.name!r}" for j in [*pointwise, *(p for p, _ in pairwise)] if j.spec.use_reference]
+        if needing:
+            raise InvalidInput(f"{', '.join(needing)} need a reference, and dataset {dataset_ref} has no "
+                               "'reference' column", hint=f"set reference_column to one of: {', '.join(columns)}")
     indices = _sample(len(rows), spec)
     examples = []
     for index in indices:

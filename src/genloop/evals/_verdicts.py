@@ -29,6 +29,10 @@ _WINNER_PATTERNS = [
     re.compile(r"(?:winner|verdict|better(?: response)?|preferred|choice)\s*(?:is|=|:)?\s*\**\s*"
                r"(?:response|assistant|answer)?\s*\(?\s*(A|B|tie)\b", re.I),
 ]
+# A tie said in so many words ("it's a tie", "Verdict: tie", "so: tie", or the answer "tie" alone); the word
+# anywhere else (an echoed instruction's 'A or B or tie', "neither ties ...") is no verdict.
+_TIE = re.compile(r"^\W*tie\W*$|\b(?:it'?s|it is|this is|that is|result is|call it)\s+(?:a\s+)?tie\b|[:=]\s*\**\s*tie\b",
+                  re.I)
 _REASON_KEYS = ("reasoning", "explanation", "rationale", "reason", "analysis")
 
 
@@ -128,7 +132,7 @@ def parse_pairwise(text: str) -> Verdict:
             winner = _winner(found[-1])
             if winner:
                 return Verdict(winner, _explanation(obj, text), text)
-    if re.search(r"\b(it'?s a tie|tie)\b", text, re.I):
+    if _TIE.search(text):
         return Verdict("tie", _explanation(obj, text), text)
     return Verdict(None, _explanation(obj, text), text, "no winner (A, B or tie) found in the judge's answer")
 

@@ -4,7 +4,6 @@ the pairwise verdicts between candidates. Finished items are skipped, so a resum
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from genloop.errors import GenLoopError
@@ -14,6 +13,8 @@ from genloop.evals._plan import Candidate, Example
 from genloop.evals._writer import BatchWriter
 
 __all__ = ["ExampleWork"]
+
+_CALL_FIELDS = ("latency_s", "input_tokens", "output_tokens", "cost", "spent", "cached")
 
 
 class ExampleWork:
@@ -60,7 +61,7 @@ class ExampleWork:
         try:
             output = await self._answer(example, candidate, repeat, item)
             item["output"] = output
-            self._metrics(example, output, item)
+            self._metrics(example, candidate, output, item)
             variables = {**self._base_variables(example), "output": output}
             judgments = await asyncio.gather(*(j.evaluate(self.caller, variables, repeat)
                                              for j in self.plan.pointwise))
@@ -88,15 +89,20 @@ class ExampleWork:
             return "" if value is None else str(value)
         assert candidate.target is not None
         messages = candidate.messages(example.row, self.plan.spec.input_column)
-        started = time.perf_counter()
+        # the provider's own latency (its retries included), not the time this call queued behind the run's others
         outcome: CallOutcome = await self.caller.call(candidate.target, messages, candidate.params, variant=repeat)
-        item.update(latency_s=outcome.latency_s if outcome.cached else time.perf_counter() - started,
+        item.update(latency_s=outcome.latency_s,
                     input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens, cost=outcome.cost,
                     cached=outcome.cached, spent=0.0 if outcome.cached else (outcome.cost or 0.0))
         return outcome.text
 
-    def _metrics(self, example: Example, output: str, item: dict[str, Any]) -> None:
-        context = {**example.row, **item}  # the row, then what this answer recorded: latency_s, tokens, cost
+    def _metrics(self, example: Example, candidate: Candidate, output: str, item: dict[str, Any]) -> None:
+        recorded = dict(item)
+        if candidate.spec.output_column is not None:
+            # nothing was called: latency, tokens and cost are the row's (a log of them), or unknown, never 0
+            for key in _CALL_FIELDS:
+                recorded.pop(key, None)
+        context = {**example.row, **recorded}  # the row, then what this answer recorded: latency_s, tokens, cost
         notes: dict[str, Any] = {}
         for name, metric in self.plan.metrics:
             try:

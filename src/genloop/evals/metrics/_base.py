@@ -40,12 +40,14 @@ class Metric:
 
     Subclasses set ``name``, take their parameters as keyword-only ``__init__`` arguments (stored with
     :meth:`_params`) and implement :meth:`score`. ``higher_is_better`` is None for plain measurements
-    (length, latency) and False for costs.
+    (length, latency) and False for costs. ``proportion`` says whether 0/1 values are a rate (a Wilson
+    interval fits them); it is False for measurements (length, latency, tokens, cost), whatever values they take.
     """
 
     name: str = "metric"
     requires_reference: bool = False
     higher_is_better: bool | None = True
+    proportion: bool = True
 
     def __init__(self, *, name: str | None = None) -> None:
         if name is not None:
@@ -66,6 +68,12 @@ class Metric:
 
     def corpus_score(self, outputs: Sequence[str], references: Sequence[Reference]) -> Score | None:
         """A corpus-level score where one exists (BLEU, chrF); None means "use the mean of item scores"."""
+        return None
+
+    def corpus_statistics(self, outputs: Sequence[str], references: Sequence[Reference]
+                          ) -> tuple[list[list[int]], Callable[[Sequence[int]], float]] | None:
+        """Per-segment additive statistics and the function that scores their sums, for a corpus score that
+        has them (BLEU, chrF): what lets a run bootstrap the corpus score itself. None when it has none."""
         return None
 
     def parameters(self) -> list[str]:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["BleuScore", "corpus_bleu", "sentence_bleu", "tokenize_13a"]
+__all__ = ["BleuScore", "bleu_from_statistics", "bleu_statistics", "corpus_bleu", "sentence_bleu", "tokenize_13a"]
 
 MAX_ORDER = 4
 
@@ -139,12 +139,25 @@ def corpus_bleu(
     ``references[i]`` holds the reference(s) of ``hypotheses[i]`` (sacrebleu takes the transpose: one list
     per reference stream, where ``None`` marks a missing reference).
     """
+    totals = [0] * (2 + 2 * MAX_ORDER)
+    for stats in bleu_statistics(hypotheses, references, lowercase=lowercase):
+        for k, value in enumerate(stats):
+            totals[k] += value
+    return bleu_from_statistics(totals)
+
+
+def bleu_statistics(
+    hypotheses: Sequence[str], references: Sequence[str | Sequence[str | None]], *, lowercase: bool = False
+) -> list[list[int]]:
+    """Per segment, ``[hyp_len, ref_len, correct_1..4, total_1..4]``: corpus BLEU is
+    ``bleu_from_statistics`` of their column sums (what a bootstrap over segments resamples)."""
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} references")
-    totals = [0] * (2 + 2 * MAX_ORDER)
-    for hypothesis, refs in zip(hypotheses, references, strict=True):
-        for k, value in enumerate(_segment_stats(hypothesis, _as_list(refs), lowercase)):
-            totals[k] += value
+    return [_segment_stats(h, _as_list(refs), lowercase) for h, refs in zip(hypotheses, references, strict=True)]
+
+
+def bleu_from_statistics(totals: Sequence[int]) -> BleuScore:
+    """Corpus BLEU from summed segment statistics (see :func:`bleu_statistics`)."""
     return _score_from_stats(totals, effective_order=False)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["corpus_chrf", "sentence_chrf"]
+__all__ = ["chrf_from_statistics", "chrf_statistics", "corpus_chrf", "sentence_chrf"]
 
 CHAR_ORDER = 6
 BETA = 2
@@ -146,10 +146,21 @@ def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str | Sequence[s
 
     ``references[i]`` holds the reference(s) of ``hypotheses[i]`` (sacrebleu takes one list per stream).
     """
+    totals = [0] * (3 * CHAR_ORDER)
+    for stats in chrf_statistics(hypotheses, references):
+        for k, value in enumerate(stats):
+            totals[k] += value
+    return chrf_from_statistics(totals)
+
+
+def chrf_statistics(hypotheses: Sequence[str], references: Sequence[str | Sequence[str | None]]) -> list[list[int]]:
+    """Per segment, (hypothesis, reference, matching) character n-gram counts for n = 1..6: corpus chrF is
+    ``chrf_from_statistics`` of their column sums."""
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_chrf: {len(hypotheses)} hypotheses but {len(references)} references")
-    totals = [0] * (3 * CHAR_ORDER)
-    for hypothesis, refs in zip(hypotheses, references, strict=True):
-        for k, value in enumerate(_segment_stats(hypothesis, _as_list(refs))):
-            totals[k] += value
+    return [_segment_stats(h, _as_list(refs)) for h, refs in zip(hypotheses, references, strict=True)]
+
+
+def chrf_from_statistics(totals: Sequence[int]) -> float:
+    """Corpus chrF in [0, 1] from summed segment statistics (see :func:`chrf_statistics`)."""
     return _f_score(totals) / 100

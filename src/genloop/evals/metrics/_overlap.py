@@ -6,13 +6,13 @@ them on a 0-100 scale); ROUGE is rouge-score's precision, recall or F1 as is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from genloop.errors import InvalidInput
 from genloop.evals.metrics._base import Metric, Reference, Score
-from genloop.evals.metrics._bleu import BleuScore, corpus_bleu, sentence_bleu
-from genloop.evals.metrics._chrf import corpus_chrf, sentence_chrf
+from genloop.evals.metrics._bleu import BleuScore, bleu_from_statistics, bleu_statistics, corpus_bleu, sentence_bleu
+from genloop.evals.metrics._chrf import chrf_from_statistics, chrf_statistics, corpus_chrf, sentence_chrf
 from genloop.evals.metrics._rouge import check_rouge_type, rouge_scores
 
 __all__ = ["Bleu", "Chrf", "Rouge"]
@@ -49,6 +49,11 @@ class Bleu(Metric):
         refs = _corpus_refs(self, outputs, references)
         return _bleu_score(corpus_bleu(outputs, refs, lowercase=self.lowercase))
 
+    def corpus_statistics(self, outputs: Sequence[str], references: Sequence[Reference]
+                          ) -> tuple[list[list[int]], Callable[[Sequence[int]], float]]:
+        stats = bleu_statistics(outputs, _corpus_refs(self, outputs, references), lowercase=self.lowercase)
+        return stats, lambda totals: bleu_from_statistics(totals).score
+
 
 class Chrf(Metric):
     """chrF in [0, 1] (character 6-grams, beta 2, like ``sacrebleu.sentence_chrf``), with a true corpus
@@ -65,6 +70,10 @@ class Chrf(Metric):
 
     def corpus_score(self, outputs: Sequence[str], references: Sequence[Reference]) -> Score:
         return Score(value=corpus_chrf(outputs, _corpus_refs(self, outputs, references)))
+
+    def corpus_statistics(self, outputs: Sequence[str], references: Sequence[Reference]
+                          ) -> tuple[list[list[int]], Callable[[Sequence[int]], float]]:
+        return chrf_statistics(outputs, _corpus_refs(self, outputs, references)), chrf_from_statistics
 
 
 class Rouge(Metric):

@@ -32,6 +32,7 @@ def recorded_field(item: Any, field: str) -> Any:
 
 class _Recorded(Metric):
     higher_is_better = False
+    proportion = False
     field = ""
     unit = ""
 

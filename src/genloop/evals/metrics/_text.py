@@ -182,6 +182,7 @@ class Length(Metric):
 
     name = "length"
     higher_is_better = None
+    proportion = False
 
     def __init__(self, *, unit: str = "chars", min: float | None = None, max: float | None = None,
                  name: str | None = None) -> None:

@@ -4,6 +4,7 @@
 
     wilson_interval(8, 10)                     # Interval(estimate=0.8, low=0.490, high=0.943, method='wilson')
     bootstrap_ci(scores, method="bca")         # mean with a bootstrap interval
+    bootstrap_corpus_ci(segment_stats, score)  # corpus BLEU/chrF with a bootstrap interval
     compare_paired(scores_a, scores_b)         # delta B - A, paired bootstrap CI, p-value, win/tie/loss, power
     bradley_terry([("x", "y", "a"), ...])      # ranking with bootstrap intervals for strengths and ranks
     judge_agreement(human, judge)              # accuracy, Cohen's kappa, confusion matrix, win rates
@@ -14,7 +15,7 @@ Each function's docstring names its method and formula. Every random draw comes 
 
 from genloop.evals.stats._agreement import cohen_kappa, confusion_matrix, judge_agreement, win_rate
 from genloop.evals.stats._bradley_terry import bradley_terry
-from genloop.evals.stats._intervals import bootstrap_ci, wilson_interval
+from genloop.evals.stats._intervals import bootstrap_ci, bootstrap_corpus_ci, wilson_interval
 from genloop.evals.stats._models import (
     AgreementReport,
     BradleyTerryResult,
@@ -45,6 +46,7 @@ __all__ = [
     "WinTieLoss",
     "achieved_power",
     "bootstrap_ci",
+    "bootstrap_corpus_ci",
     "bradley_terry",
     "cohen_kappa",
     "compare_paired",

@@ -1,9 +1,10 @@
-"""Confidence intervals: Wilson score interval for a proportion, bootstrap (percentile or BCa) for a mean."""
+"""Confidence intervals: Wilson score interval for a proportion, bootstrap (percentile or BCa) for a mean,
+and a bootstrap for corpus-level scores (BLEU, chrF) from per-segment statistics."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from genloop.errors import InvalidInput
 from genloop.evals.stats._models import Interval
 
-__all__ = ["bootstrap_ci", "bootstrap_means", "normal_quantile", "wilson_interval"]
+__all__ = ["bootstrap_ci", "bootstrap_corpus_ci", "bootstrap_means", "normal_quantile", "wilson_interval"]
 
 _STANDARD = NormalDist()
 _CELLS = 4_000_000  # resample indices drawn per chunk: bounds memory at ~32 MB whatever n is
@@ -120,3 +121,45 @@ def bootstrap_ci(
     q_low, q_high = _bca_levels(array, means, estimate, alpha) if method == "bca" else (alpha / 2, 1 - alpha / 2)
     low, high = np.quantile(means, [q_low, q_high])
     return Interval(estimate=estimate, low=float(low), high=float(high), level=level, method=label, n=len(array))
+
+
+def bootstrap_corpus_ci(
+    statistics: Sequence[Sequence[float]] | np.ndarray,
+    score: Callable[[Sequence[float]], float],
+    *,
+    level: float = 0.95,
+    n_resamples: int = 1000,
+    seed: int | None = 0,
+) -> Interval:
+    """Percentile bootstrap interval of a corpus-level score such as corpus BLEU or chrF (Koehn, 2004).
+
+    ``statistics`` holds one row of additive sufficient statistics per segment (n-gram matches, totals,
+    lengths) and ``score(totals)`` turns their column sums into the score. Each resample draws the segments
+    with replacement and rescores the summed statistics, so the interval is the corpus score's own.
+    """
+    _check_level(level)
+    if n_resamples < 10:
+        raise InvalidInput(f"n_resamples={n_resamples} is too few for an interval", hint="use 1000 or more")
+    matrix = np.asarray(statistics, dtype=float)
+    if matrix.ndim != 2 or len(matrix) == 0:
+        raise InvalidInput("need one row of statistics per segment, and at least one segment")
+    n = len(matrix)
+    estimate = float(score(_integers(matrix.sum(axis=0))))
+    if n == 1:
+        return Interval(estimate=estimate, low=estimate, high=estimate, level=level, method="bootstrap-corpus", n=1)
+    rng = np.random.default_rng(seed)
+    rows = max(1, _CELLS // n)
+    scores = np.empty(n_resamples)
+    for start in range(0, n_resamples, rows):
+        stop = min(start + rows, n_resamples)
+        draws = rng.integers(0, n, size=(stop - start, n)) + (np.arange(stop - start) * n)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=(stop - start) * n).reshape(stop - start, n)
+        for k, totals in enumerate(counts @ matrix, start=start):  # resampled column sums, one row each
+            scores[k] = score(_integers(totals))
+    low, high = np.quantile(scores, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(estimate=estimate, low=float(low), high=float(high), level=level, method="bootstrap-corpus", n=n)
+
+
+def _integers(totals: np.ndarray) -> list[int]:
+    """Summed counts as the ints a corpus score takes (exact: the float sums are of integers below 2**53)."""
+    return [int(x) for x in np.rint(totals)]
