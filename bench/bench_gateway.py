@@ -241,8 +241,8 @@ def main() -> None:
             ll_env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
                       "DISABLE_SCHEMA_UPDATE": "true"}
             ll_env.pop("DATABASE_URL", None)
-            with process([args.litellm, "--config", str(tmp / "litellm.yaml"), "--port", str(ll_port),
-                          "--num_workers", "1"], f"http://127.0.0.1:{ll_port}/health/liveliness", ll_env,
+            with process([args.litellm, "--config", str(tmp / "litellm.yaml"), "--host", "127.0.0.1",
+                          "--port", str(ll_port), "--num_workers", "1"], f"http://127.0.0.1:{ll_port}/health/liveliness", ll_env,
                          tmp / "litellm.log") as ll:
                 for name in ("bench0", "bench50"):
                     run_load(litellm_url, name, 50, 2, 0)  # warm its caches

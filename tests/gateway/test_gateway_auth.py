@@ -82,3 +82,56 @@ def test_rest_api_auth_middleware(store) -> None:
         assert http.get("/projects/default/keys", headers=as_reader).status_code == 403
         listed = http.get("/projects/default/keys", headers={"authorization": f"Bearer {admin.key}"})
         assert listed.status_code == 200 and listed.json()["total"] == 2
+
+
+def test_every_gateway_route_answers_401_and_403(store, upstream, deploy) -> None:
+    """With auth on, each gateway route and each REST route on the same port refuses a missing or wrong key
+    (401) and a key outside its scope (403); the right key gets through."""
+    from genloop.gateway import with_gateway
+    from genloop.server import create_app
+    from genloop.settings import Settings
+
+    deploy("chat", variants=[mock_variant(upstream)])
+    keys = KeyService(store)
+    caller, reader = keys.create("caller", scopes=["gateway"]), keys.create("reader", scopes=["read"])
+    settings = Settings(**{**store.settings.model_dump(), "auth": True, "trace_flush_interval": 0.05})
+    app = with_gateway(create_app(store), store, settings)
+    routes = [("POST", "/v1/chat/completions", {"model": "chat", "messages": MESSAGES}, caller),
+              ("POST", "/v1/embeddings", {"model": "chat", "input": "x"}, caller),
+              ("GET", "/v1/models", None, caller),
+              ("POST", "/v1/traces", {"resourceSpans": []}, caller),
+              ("GET", "/metrics", None, reader),
+              ("GET", "/api/v1/projects/default/traces", None, reader),
+              ("GET", "/api/v1/projects/default/deployments", None, reader),
+              ("GET", "/api/v1/projects/default/feedback", None, reader)]
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
+        app.gateway.gateway.refresh_now()
+        for method, path, body, allowed in routes:
+            wrong = reader if allowed is caller else caller
+            for headers, status in (({}, 401), ({"authorization": "Bearer glk_nope_secret"}, 401),
+                                    ({"authorization": f"Bearer {wrong.key}"}, 403),
+                                    ({"authorization": f"Bearer {allowed.key}"}, 200)):
+                answer = http.request(method, path, json=body, headers=headers)
+                assert answer.status_code == status, (method, path, headers, answer.text)
+                if status != 200:
+                    assert "error" in answer.json(), (method, path)
+        assert http.get("/healthz").status_code == 200  # liveness stays open for orchestrators
+        app.gateway.gateway.writer.flush(15)
+    refused = TraceService(store).list(status="error", limit=100).items
+    assert {t.http_status for t in refused} == {401, 403} and len(refused) == 6  # 2 model routes x 3 refusals
+
+
+def test_tokens_per_minute_limit(store, upstream, deploy, gateway_factory) -> None:
+    deploy("chat", variants=[mock_variant(upstream)])
+    key = KeyService(store).create("wordy", tpm_limit=20)
+    with gateway_factory(auth=True) as gw:
+        client = gw.openai(key.key)
+        used = client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "word " * 15}])
+        assert used.usage.total_tokens > 20
+        with pytest.raises(openai.RateLimitError) as exceeded:
+            client.chat.completions.create(model="chat", messages=MESSAGES)
+        assert exceeded.value.code == "rate_limit_exceeded" and "tokens per minute" in str(exceeded.value)
+        assert int(exceeded.value.response.headers["retry-after"]) >= 1
+        gw.flush()
+    statuses = sorted(t.status for t in TraceService(store).list(limit=10).items)
+    assert statuses == ["ok", "rejected"]

@@ -150,3 +150,26 @@ def test_reset_connection_port_is_closed() -> None:
             sock.connect(("127.0.0.1", bad.port))
             sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: 8\r\n\r\n\"reset\" ")
             assert sock.recv(100) == b""
+
+
+def test_streams_fall_back_before_the_first_byte(store, upstream, deploy, gateway_factory) -> None:
+    with MockUpstreamServer(script=[{"status": 500}]) as five, MockUpstreamServer(script=[{"status": 429}]) as limited, \
+            gateway_factory() as gw:
+        deploy("rescued", variants=[mock_variant(five, name="main")],
+               fallbacks=[mock_variant(limited, name="second"), mock_variant(upstream, name="last")],
+               retries={"attempts": 1}, circuit_breaker={"enabled": False})
+        deploy("failing", variants=[mock_variant(five)], retries={"attempts": 1})
+        gw.refresh()
+        client = gw.openai()
+        stream = client.chat.completions.with_raw_response.create(
+            model="rescued", messages=[{"role": "user", "content": "a b"}], stream=True)
+        assert stream.headers["x-genloop-variant"] == "main"
+        assert "".join(c.choices[0].delta.content or "" for c in stream.parse() if c.choices) == "a b"
+        with pytest.raises(openai.InternalServerError) as failed:  # no fallback: an error status, not a stream
+            client.chat.completions.create(model="failing", messages=[{"role": "user", "content": "x"}], stream=True)
+        assert failed.value.status_code == 502 and failed.value.code == "upstream_error"
+        gw.flush()
+        trace = TraceService(store).get(stream.headers["x-genloop-trace-id"])
+    assert trace.status == "ok" and trace.stream and trace.metadata["genloop.fallback"] == "last"
+    assert [s.status for s in trace.spans[1:]] == ["error", "error", "ok"]
+    assert (five.stats["chat.completions"], limited.stats["chat.completions"]) == (2, 1)

@@ -147,3 +147,23 @@ def test_non_openai_providers_stream_through_the_adapter(store, deploy, gateway_
         assert client.embeddings.create(model="local", input="x").data[0].embedding
         gw.flush()
     assert {t.provider for t in TraceService(store).list(deployment="local").items} == {"mock"}
+
+
+def test_cache_entries_expire_after_their_ttl(upstream, deploy, gateway_factory) -> None:
+    deploy("brief", variants=[mock_variant(upstream)], cache={"enabled": True, "ttl_s": 0.5})
+    deploy("uncached", variants=[mock_variant(upstream)])
+    with gateway_factory() as gw:
+        client = gw.openai()
+
+        def cache(model: str, text: str = "same") -> str:
+            raw = client.chat.completions.with_raw_response.create(
+                model=model, messages=[{"role": "user", "content": text}])
+            return raw.headers["x-genloop-cache"]
+
+        assert [cache("brief"), cache("brief"), cache("brief", "other")] == ["miss", "hit", "miss"]
+        import time
+
+        time.sleep(0.7)
+        assert [cache("brief"), cache("brief")] == ["miss", "hit"]
+        assert [cache("uncached"), cache("uncached")] == ["miss", "miss"]  # the cache is opt-in
+        assert upstream.stats["chat.completions"] == 5
