@@ -61,3 +61,25 @@ def test_output_block_and_redact_on_streams(store, deploy, gateway_factory) -> N
         gw.flush()
     statuses = sorted(t.status for t in TraceService(store).list(deployment="out").items)
     assert statuses == ["blocked", "blocked", "ok"]
+
+
+def test_prompt_variables_are_guarded_like_messages(store, upstream, deploy, gateway_factory) -> None:
+    """The caller's text reaches the prompt through variables too: input rules check their values."""
+    from genloop.prompts import PromptService
+
+    PromptService(store).create("ask", messages=[{"role": "system", "content": "Answer briefly."},
+                                                 {"role": "user", "content": "{{ question }}"}])
+    deploy("vars", variants=[mock_variant(upstream, prompt="ask")], guardrails=POLICY)
+    with gateway_factory() as gw:
+        client = gw.openai()
+        with pytest.raises(openai.BadRequestError) as blocked:
+            client.chat.completions.create(model="vars", messages=[],
+                                           extra_body={"genloop_variables": {"question": "what is project zeus?"}})
+        assert "no-secret-project" in str(blocked.value)
+        raw = client.chat.completions.with_raw_response.create(
+            model="vars", messages=[], extra_body={"genloop_variables": {"question": "write to bo@example.org"}})
+        gw.flush()
+    assert raw.parse().choices[0].message.content == "write to bo@example.org"  # the echo, unmasked for the caller
+    trace = TraceService(store).get(raw.headers["x-genloop-trace-id"])
+    assert trace.input[-1] == {"role": "user", "content": "write to <<EMAIL_1>>"}  # what the model saw
+    assert ("email", "mask") in {(f["check"], f["action"]) for f in trace.guardrails}

@@ -65,6 +65,25 @@ def _check_messages(messages: Any, has_prompt: bool) -> list[dict[str, Any]]:
     return messages
 
 
+def _guard_input(guard: Any, messages: list[dict[str, Any]], variables: dict[str, Any] | None
+                 ) -> tuple[Any, list[dict[str, Any]], dict[str, Any] | None]:
+    """Run the input rules over the request's messages and its prompt variables' text values.
+
+    Variables carry the caller's text into the prompt as surely as messages do, so each string value is
+    checked as a user turn; masked or redacted values go into the prompt instead of the originals.
+    Returns (the result, the checked messages, the checked variables).
+    """
+    keys = [k for k, v in (variables or {}).items() if isinstance(v, str) and v]
+    checked = guard.check_input([*messages, *({"role": "user", "content": variables[k]} for k in keys)]
+                                if keys else messages)
+    if checked.messages is None:
+        return checked, messages, variables
+    n = len(messages)
+    if keys:
+        variables = {**(variables or {}), **{k: m["content"] for k, m in zip(keys, checked.messages[n:], strict=True)}}
+    return checked, checked.messages[:n], variables
+
+
 def _findings(result: Any, stage: str) -> list[dict[str, Any]]:
     return [{**f.to_dict(), "stage": stage} for f in result.findings]
 
@@ -91,13 +110,12 @@ class ChatHandler:
                                 (b"x-genloop-variant", variant.name.encode())]
         masks = None
         if dep.guard is not None:
-            checked = dep.guard.check_input(messages)
+            checked, messages, variables = _guard_input(dep.guard, messages, variables)
             rec["guardrails"] = _findings(checked, "input")
             if checked.blocked:
                 raise GatewayError(400, checked.block_reason or "blocked by a guardrail", code="content_filter",
                                    trace_status="blocked", details={"check": checked.block.check if checked.block
                                                                     else None, "stage": "input"})
-            messages = checked.messages or messages
             masks = checked.masks if len(checked.masks) else None
         bodies: dict[int, dict[str, Any]] = {}  # by variant object: names may repeat across lists
 
