@@ -38,7 +38,7 @@ def test_create_dedupe_refs_labels_and_projects(client, chat_rows, completion_ro
         client.datasets.get("qa@9")
     other = client.with_project("other")
     try:
-        with pytest.raises(NotFound, match="project 'other' does not exist"):
+        with pytest.raises(NotFound, match="dataset 'qa' does not exist in project 'other'"):
             other.datasets.get("qa")
         assert other.datasets.create("qa", chat_rows, kind="chat").version == 1
     finally:

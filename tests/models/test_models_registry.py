@@ -44,7 +44,7 @@ def test_register_dedupe_list_and_versions(client) -> None:  # type: ignore[no-u
     other = client.with_project("other")
     try:
         assert other.models.list().total == 0
-        with pytest.raises(NotFound, match="project 'other' does not exist"):
+        with pytest.raises(NotFound, match="model 'gpt' does not exist in project 'other'"):
             other.models.get("gpt")
     finally:
         other.close()

@@ -16,8 +16,9 @@ def audit(
     name: Annotated[str | None, typer.Option("--name", help="Entity name.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="create, label, status, delete...")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Who made the change.")] = None,
-    since: Annotated[dt.datetime | None, typer.Option("--since", help="ISO time, inclusive.")] = None,
-    until: Annotated[dt.datetime | None, typer.Option("--until", help="ISO time, exclusive.")] = None,
+    since: Annotated[dt.datetime | None, typer.Option(
+        "--since", help="ISO time such as 2025-01-31T09:00:00, inclusive; UTC unless it has an offset.")] = None,
+    until: Annotated[dt.datetime | None, typer.Option("--until", help="ISO time, exclusive; UTC unless it has an offset.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
     as_json: JsonOpt = False,

@@ -7,6 +7,7 @@ Errors are converted here and only here: a GenLoop error prints one line on stde
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -61,6 +62,11 @@ def version() -> None:
     typer.echo(__version__)
 
 
+# Typer raises click's exceptions, or since 0.29 those of its vendored copy (typer._click): take the class
+# from typer itself, so a usage error is shown as one message, never a traceback, with either.
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
     """Console-script entry point."""
     from genloop.errors import GenLoopError
@@ -75,16 +81,12 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            sys.exit(1)
-        raise
+    except _CLICK_ERROR as exc:  # a usage error: a bad option value, a missing argument
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from genloop.client._http import HttpTransport
-from genloop.store import AuditEventInfo, Page
+from genloop.store import AuditEventInfo, Page, Store
 
 
 class RemoteAudit:
@@ -26,6 +26,7 @@ class RemoteAudit:
         offset: int = 0,
         limit: int = 50,
     ) -> Page[AuditEventInfo]:
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         for key, value in (("entity_type", entity_type), ("name", name), ("action", action), ("actor", actor),
                            ("since", since), ("until", until)):

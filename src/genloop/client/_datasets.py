@@ -25,7 +25,7 @@ from genloop.datasets._service import check_batch_size, check_head
 from genloop.datasets._tags import check_tags
 from genloop.datasets._upload import upload_for
 from genloop.refs import parse_ref, validate_name
-from genloop.store import Page
+from genloop.store import Page, Store
 
 __all__ = ["RemoteDatasets"]
 
@@ -104,6 +104,7 @@ class RemoteDatasets:
 
     def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[DatasetVersion]:
         """Versions of dataset ``name``, newest first."""
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         return self._http.get_as(Page[DatasetVersion], self._path(name, "versions"),
                                  params={"offset": offset, "limit": limit})
 
@@ -175,6 +176,7 @@ class RemoteDatasets:
     # defined late: inside the class body, the name ``list`` would shadow the builtin in later annotations
     def list(self, *, offset: int = 0, limit: int = 50) -> Page[DatasetInfo]:
         """Datasets of the project, by name."""
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         return self._http.get_as(Page[DatasetInfo], self._path(), params={"offset": offset, "limit": limit})
 
     @contextlib.contextmanager

@@ -13,7 +13,7 @@ from genloop.errors import InvalidInput
 from genloop.models import MODEL_KINDS, ModelDetail, ModelInfo, ModelVersion, StatusChange
 from genloop.models._files import check_copyable, check_uri, is_local_uri, local_files
 from genloop.refs import Ref, parse_ref, validate_name
-from genloop.store import Page, RefCache
+from genloop.store import Page, RefCache, Store
 
 __all__ = ["RemoteModels"]
 
@@ -138,10 +138,12 @@ class RemoteModels:
 
     def list(self, *, offset: int = 0, limit: int = 50) -> Page[ModelInfo]:
         """Registered models, by name."""
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         return self._http.get_as(Page[ModelInfo], f"/projects/{self.project}/models",
                                  params={"offset": offset, "limit": limit})
 
     def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[ModelVersion]:
         """The versions of model ``name``, newest first."""
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         return self._http.get_as(Page[ModelVersion], self._path(name, "versions"),
                                  params={"offset": offset, "limit": limit})

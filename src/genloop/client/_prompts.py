@@ -19,7 +19,7 @@ from genloop.client._http import HttpTransport
 from genloop.prompts import PromptDiff, PromptInfo, PromptVersion, RenderedPrompt, render_version
 from genloop.prompts._yaml import read_text_file
 from genloop.refs import Ref, parse_ref, validate_label, validate_name
-from genloop.store import Page, RefCache
+from genloop.store import Page, RefCache, Store
 
 __all__ = ["RemotePrompts"]
 
@@ -117,11 +117,13 @@ class RemotePrompts:
 
     def list(self, *, offset: int = 0, limit: int = 50) -> Page[PromptInfo]:
         """Prompts of the project by name, with their latest version and labels."""
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         return self._http.get_as(Page[PromptInfo], self._base, params={"offset": offset, "limit": limit})
 
     def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[PromptVersion]:
         """Versions of prompt ``name``, newest first."""
         validate_name(name, "prompt name")
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         return self._http.get_as(Page[PromptVersion], f"{self._base}/{name}/versions",
                                  params={"offset": offset, "limit": limit})
 

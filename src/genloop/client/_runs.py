@@ -15,7 +15,7 @@ from genloop.errors import InvalidInput
 from genloop.runs import ActiveRun, LineageNode, MetricPoint, Run, RunArtifact, RunInfo
 from genloop.runs._checks import check_json, check_metrics, check_points, check_step
 from genloop.runs._service import write_download
-from genloop.store import Page
+from genloop.store import Page, Store
 
 __all__ = ["RemoteRuns"]
 
@@ -97,6 +97,7 @@ class RemoteRuns:
     def list(self, *, kind: str | None = None, status: str | None = None, offset: int = 0,
              limit: int = 50) -> Page[RunInfo]:
         """Runs of the project, newest first."""
+        offset, limit = Store.page_bounds(offset, limit)  # the service's check, without a round trip
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         if kind:
             params["kind"] = kind

@@ -126,7 +126,7 @@ class PromptService:
         validate_name(name, "prompt name")
 
         def write(session: Session) -> None:
-            project = KIND.project(session, self.project)
+            project = KIND.project(session, self.project, name)
             KIND.parent(session, project, name)
             known = KIND.labels(session, project, name)
             if label not in known:

@@ -51,9 +51,13 @@ class VersionedKind(Generic[P, V]):
 
     # -- reading -------------------------------------------------------------------------------
 
-    def project(self, session: Session, project: str) -> Project:
+    def project(self, session: Session, project: str, name: str | None = None) -> Project:
+        """The project row; when it does not exist yet and ``name`` is given, the error is about ``name``
+        (in a fresh home, "prompt 'x' does not exist" says more than "project 'default' does not exist")."""
         row = find_project(session, project)
         if row is None:
+            if name is not None:
+                raise self._missing(name, project)
             raise NotFound(f"project {project!r} does not exist", hint="check --project (default 'default')")
         return row
 
@@ -65,16 +69,19 @@ class VersionedKind(Generic[P, V]):
             )
         )
         if row is None:
-            raise NotFound(
-                f"{self.entity_type} {name!r} does not exist in project {project.name!r}",
-                hint=f"list them with: genloop {self.entity_type}s list --project {project.name}",
-            )
+            raise self._missing(name, project.name)
         return row
+
+    def _missing(self, name: str, project: str) -> NotFound:
+        return NotFound(
+            f"{self.entity_type} {name!r} does not exist in project {project!r}",
+            hint=f"list them with: genloop {self.entity_type}s list --project {project}",
+        )
 
     def resolve(self, session: Session, project_name: str, ref: str | Ref) -> tuple[Project, P, V]:
         """The version row ``ref`` points at (``NAME``, ``NAME@7``, ``NAME@label``)."""
         parsed = parse_ref(ref)
-        project = self.project(session, project_name)
+        project = self.project(session, project_name, parsed.name)
         parent = self.parent(session, project, parsed.name)
         number = resolve_version(
             session,
@@ -115,7 +122,7 @@ class VersionedKind(Generic[P, V]):
         return list(rows), int(total)
 
     def list_versions(self, session: Session, project_name: str, name: str, offset: int, limit: int) -> tuple[list[V], int]:
-        project = self.project(session, project_name)
+        project = self.project(session, project_name, name)
         parent = self.parent(session, project, name)
         where = self._fk == parent.id  # type: ignore[attr-defined]
         total = session.scalar(select(func.count()).select_from(self.version_cls).where(where)) or 0
@@ -184,7 +191,7 @@ class VersionedKind(Generic[P, V]):
         return row, previous
 
     def delete_label(self, session: Session, project_name: str, name: str, label: str, actor: str) -> None:
-        project = self.project(session, project_name)
+        project = self.project(session, project_name, name)
         self.parent(session, project, name)
         remove_label(session, project=project, entity_type=self.entity_type, name=name, label=label, actor=actor)
 
