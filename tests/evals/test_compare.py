@@ -113,3 +113,30 @@ def test_invalid_gate_is_refused_before_the_run(local: Any, golden: str) -> None
 def test_pytest_fixture(genloop_eval: Any, local: Any, golden: str, judge: MockProvider) -> None:
     result = genloop_eval(spec_for(golden), client=local, providers={"judge": judge})
     result.assert_gates("new.correct>=4.5", "pairwise.win_rate>0.5")
+
+
+def test_lower_is_better_metrics_count_wins_and_regressions_their_way(local: Any, golden: str) -> None:
+    """A metric whose lower values are better (here: characters of hedging) wins when B is lower, and a
+    significant rise fails ``no_regression`` while a significant fall passes it."""
+    from genloop.evals.metrics import metric
+
+    @metric(name="extra_chars", higher_is_better=False)
+    def extra_chars(output: str, reference: list[str]) -> float:
+        return float(len(output) - len(reference[0]))
+
+    def run(column: str) -> Any:
+        return evals_of(local).run(spec_for(golden, name=column, candidates=[{"name": "bot", "output_column": column}],
+                                            judges=[], metrics=["exact_match", extra_chars]))
+
+    tight, wordy = run("reference"), run("new")  # "new" adds " (good)" or "= " to most answers
+    assert wordy.directions["extra_chars"] is False
+    worse = next(m for m in evals_of(local).compare(tight.run_id, wordy.run_id).metrics if m.metric == "extra_chars")
+    assert worse.higher_is_better is False and worse.delta > 0 and worse.significant
+    assert (worse.wins, worse.losses) == (0, 12)  # every item got longer: a loss each time
+    assert worse.ci_low <= worse.delta <= worse.ci_high
+    better = next(m for m in evals_of(local).compare(wordy.run_id, tight.run_id).metrics if m.metric == "extra_chars")
+    assert (better.wins, better.losses) == (12, 0) and better.delta < 0
+    (gate,) = evals_of(local).check_gates(wordy.run_id, [f"no_regression:{tight.run_id}"])
+    assert not gate.passed and "extra_chars" in gate.message
+    (gate,) = evals_of(local).check_gates(tight.run_id, [f"no_regression:{wordy.run_id}"])
+    assert gate.passed, gate.message

@@ -101,7 +101,8 @@ def summarize(plan: Any, items: list[EvalItem], pairs: list[EvalPair]) -> tuple[
     # the run's total cost; in a one-candidate run that lists the ``cost`` metric, its per-item mean keeps
     # the key (its interval and n sit beside it), and the total stays in the result's ``cost`` field
     metrics.setdefault("cost", cost)
-    summary = {"dataset": plan.dataset_ref, "candidates": names, "spec_hash": plan.spec_hash,
+    directions = {name: getattr(metric, "higher_is_better", True) for name, metric in plan.metrics}
+    summary = {"dataset": plan.dataset_ref, "candidates": names, "spec_hash": plan.spec_hash, "directions": directions,
                "aggregates": aggregates, "pairwise": pairwise, "ranking": ranking, "judges": judges,
                "counts": counts, "cost": cost, "warnings": warnings + _small_sample(aggregates)}
     return metrics, summary

@@ -3,14 +3,32 @@ counts with intervals, the items that changed most, and a warning when the sampl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from genloop.errors import InvalidInput
 from genloop.evals import stats
 from genloop.evals._aggregate import item_values
 from genloop.evals._schemas import Comparison, EvalItem, ItemChange, MetricComparison
 
-__all__ = ["compare_items", "pick_candidate"]
+__all__ = ["compare_items", "metric_directions", "pick_candidate"]
 
 _SKIP = {"latency_s"}
+
+
+def metric_directions(spec: Mapping[str, Any]) -> dict[str, bool | None]:
+    """``{score key: higher_is_better}`` for the computed metrics of a run's spec; a metric this process
+    does not know (a custom one registered elsewhere) is left out, so it counts as higher-is-better."""
+    from genloop.evals._metrics import resolve_metrics
+
+    directions: dict[str, bool | None] = {}
+    for entry in spec.get("metrics") or []:
+        try:
+            for name, metric in resolve_metrics([entry]):
+                directions[name] = metric.higher_is_better
+        except InvalidInput:
+            continue
+    return directions
 
 
 def pick_candidate(items: list[EvalItem], wanted: str | None, run_id: str) -> str:
@@ -28,8 +46,13 @@ def pick_candidate(items: list[EvalItem], wanted: str | None, run_id: str) -> st
 
 def compare_items(run_a: str, run_b: str, items_a: list[EvalItem], items_b: list[EvalItem], *,
                   candidate_a: str | None = None, candidate_b: str | None = None, top: int = 5,
-                  min_effect: float | None = None, alpha: float = 0.05, seed: int = 0) -> Comparison:
-    """Run B against run A (the baseline); a positive delta means B scored higher."""
+                  min_effect: float | None = None, alpha: float = 0.05, seed: int = 0,
+                  directions: Mapping[str, bool | None] | None = None) -> Comparison:
+    """Run B against run A (the baseline); a positive delta means B scored higher.
+
+    ``directions`` maps a score key to its metric's ``higher_is_better`` (default True): where lower is
+    better, a win is an item where B scored lower.
+    """
     cand_a = pick_candidate(items_a, candidate_a, run_a)
     cand_b = pick_candidate(items_b, candidate_b, run_b)
     mine_a = [i for i in items_a if i.candidate == cand_a and i.status == "ok"]
@@ -46,7 +69,9 @@ def compare_items(run_a: str, run_b: str, items_a: list[EvalItem], items_b: list
     for key in keys:
         va, vb = item_values(mine_a, key), item_values(mine_b, key)
         common = [ex for ex in shared if ex in va and ex in vb]
-        comparison = _one_metric(key, [va[e] for e in common], [vb[e] for e in common], min_effect, alpha, seed)
+        direction = (directions or {}).get(key, True)
+        comparison = _one_metric(key, [va[e] for e in common], [vb[e] for e in common], min_effect, alpha, seed,
+                                 direction)
         metrics.append(comparison)
         if comparison.warning:
             warnings.append(comparison.warning)
@@ -64,23 +89,38 @@ def compare_items(run_a: str, run_b: str, items_a: list[EvalItem], items_b: list
 
 
 def _one_metric(key: str, a: list[float], b: list[float], min_effect: float | None, alpha: float,
-                seed: int) -> MetricComparison:
+                seed: int, higher_is_better: bool | None = True) -> MetricComparison:
     n = len(a)
     if n == 0:
         return MetricComparison(metric=key, n=0, mean_a=None, mean_b=None, delta=None,
+                                higher_is_better=higher_is_better,
                                 warning=f"{key}: no shared items with a value in both runs")
+    if higher_is_better is False:  # wins and their interval count items where B is lower
+        a, b = [-x for x in a], [-x for x in b]
     if n < 2:
-        return MetricComparison(metric=key, n=n, mean_a=a[0], mean_b=b[0], delta=b[0] - a[0], test="none (one item)",
+        sign = -1 if higher_is_better is False else 1
+        return MetricComparison(metric=key, n=n, mean_a=sign * a[0], mean_b=sign * b[0], delta=sign * (b[0] - a[0]),
+                                higher_is_better=higher_is_better, test="none (one item)",
                                 wins=int(b[0] > a[0]), ties=int(b[0] == a[0]), losses=int(b[0] < a[0]),
                                 warning=f"{key}: one shared item; nothing can be shown")
     result = stats.compare_paired(a, b, alpha=alpha, min_effect=min_effect, seed=seed)
+    if higher_is_better is False:
+        result = _negated(result)
     outcome = result.outcome
     warning = result.power.message if result.power is not None and not result.power.sufficient else None
     if warning and not warning.startswith(key):
         warning = f"{key}: {warning}"
     return MetricComparison(metric=key, n=n, mean_a=result.mean_a, mean_b=result.mean_b,
-                            delta=result.delta.estimate, ci_low=result.delta.low, ci_high=result.delta.high,
+                            delta=result.delta.estimate, higher_is_better=higher_is_better, ci_low=result.delta.low, ci_high=result.delta.high,
                             p_value=result.p_value, test=result.test, significant=result.significant,
                             wins=outcome.wins, ties=outcome.ties, losses=outcome.losses,
                             win_rate=outcome.win.estimate, win_ci_low=outcome.win.low, win_ci_high=outcome.win.high,
                             warning=warning)
+
+
+def _negated(result: stats.PairedComparison) -> stats.PairedComparison:
+    """A comparison made on negated values, with means and delta back on the metric's own scale."""
+    delta = result.delta
+    flipped = delta.model_copy(update={"estimate": None if delta.estimate is None else -delta.estimate,
+                                       "low": -delta.high, "high": -delta.low})
+    return result.model_copy(update={"mean_a": -result.mean_a, "mean_b": -result.mean_b, "delta": flipped})

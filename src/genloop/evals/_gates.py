@@ -20,7 +20,8 @@ __all__ = ["check_gates", "parse_gate"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt}
-_NOT_QUALITY = {"latency_s", "latency", "cost", "tokens", "length"}  # lower is not worse for these
+#: Resource measurements: gate them with thresholds (``cost<=0.01``), not as regressions of quality.
+_NOT_QUALITY = {"latency_s", "latency", "cost", "tokens", "length"}
 _GATE = re.compile(r"^\s*([A-Za-z0-9_.:/\-]+?)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*$")
 
 
@@ -71,8 +72,7 @@ def _no_regression(result: EvalResult, gate: str, compare: Callable[[str, str], 
     for name in names:  # several candidates: each against its namesake in the baseline run
         comparison = compare(baseline, result.run_id, candidate_a=name, candidate_b=name)
         shared += comparison.shared
-        worse += [(name, m) for m in comparison.metrics
-                  if m.significant and m.delta is not None and m.delta < 0 and m.metric not in _NOT_QUALITY]
+        worse += [(name, m) for m in comparison.metrics if _regressed(m)]
     if not worse:
         return GateResult(gate=gate, passed=True, message=f"gate {gate} passed: no metric significantly worse "
                           f"than run {baseline} on {shared} shared items")
@@ -82,3 +82,10 @@ def _no_regression(result: EvalResult, gate: str, compare: Callable[[str, str], 
     first = worse[0]
     return GateResult(gate=gate, passed=False, actual=first.mean_b, threshold=first.mean_a, margin=first.delta,
                       message=f"gate {gate} failed: significant regression: {detail}")
+
+
+def _regressed(m: Any) -> bool:
+    """Significantly worse in B: lower where higher is better, higher where lower is better."""
+    if not m.significant or m.delta is None or m.metric in _NOT_QUALITY or m.higher_is_better is None:
+        return False
+    return bool(m.delta < 0 if m.higher_is_better else m.delta > 0)

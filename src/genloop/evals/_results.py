@@ -27,6 +27,7 @@ def result_from_info(info: dict[str, Any]) -> EvalResult:
         pairwise=[PairwiseSummary.model_validate(p) for p in summary.get("pairwise") or []],
         ranking=[RankEntry.model_validate(r) for r in summary.get("ranking") or []],
         judges=dict(summary.get("judges") or {}), warnings=list(summary.get("warnings") or []),
+        directions=dict(summary.get("directions") or {}),
         gates=[GateResult.model_validate(g) for g in summary.get("gates") or []],
         started_at=run.get("started_at"), ended_at=run.get("ended_at"),
     )

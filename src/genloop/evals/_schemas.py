@@ -118,7 +118,7 @@ class EvalResult(BaseModel):
 
     run_id: str
     name: str
-    status: str = Field(description="running | finished | failed | stopped")
+    status: str = Field(description="The run's status: running | succeeded | failed | cancelled")
     reason: str | None = Field(default=None, description="completed | cost_cap | interrupted | error")
     error: str | None = None
     spec_hash: str
@@ -138,6 +138,8 @@ class EvalResult(BaseModel):
     judges: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per judge: unparsed counts...")
     warnings: list[str] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)
+    directions: dict[str, bool | None] = Field(default_factory=dict, description="Per computed metric: "
+                                               "higher_is_better (False: lower is better; None: a measurement)")
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
 
@@ -171,12 +173,14 @@ class MetricComparison(BaseModel):
     mean_a: float | None
     mean_b: float | None
     delta: float | None
+    higher_is_better: bool | None = Field(default=True, description="False: lower is better (wins count B lower); "
+                                          "None: a plain measurement (wins count B higher)")
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
     test: str = ""
     significant: bool = False
-    wins: int = Field(default=0, description="Items where B scored higher")
+    wins: int = Field(default=0, description="Items where B did better (higher, or lower when lower is better)")
     ties: int = 0
     losses: int = 0
     win_rate: float | None = None

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from genloop.evals._backend import LocalBackend
-from genloop.evals._compare import compare_items
+from genloop.evals._compare import compare_items, metric_directions
 from genloop.evals._gates import check_gates
 from genloop.evals._results import result_from_info
 from genloop.evals._runner import EvalEngine, Progress
@@ -68,9 +68,15 @@ class _EvalOps:
 
     def compare(self, run_a: str, run_b: str, *, candidate_a: str | None = None, candidate_b: str | None = None,
                 top: int = 5, min_effect: float | None = None) -> Comparison:
-        """Run B against baseline run A on their shared items (see :func:`compare_items`)."""
+        """Run B against baseline run A on their shared items (see :func:`compare_items`); each metric's
+        direction (higher or lower is better) is the one run B recorded when it ran."""
         return compare_items(run_a, run_b, self.backend.all_items(run_a), self.backend.all_items(run_b),
-                             candidate_a=candidate_a, candidate_b=candidate_b, top=top, min_effect=min_effect)
+                             candidate_a=candidate_a, candidate_b=candidate_b, top=top, min_effect=min_effect,
+                             directions=self._directions(run_b))
+
+    def _directions(self, run_id: str) -> dict[str, bool | None]:
+        result = self.get(run_id)
+        return {**metric_directions(result.spec), **result.directions}
 
     def check_gates(self, run_id: str, gates: builtins.list[str]) -> builtins.list[GateResult]:
         """Check gates on a finished run (``rouge_l>=0.4``, ``x.ci_low>0.3``, ``no_regression:RUN``)."""
