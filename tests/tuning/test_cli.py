@@ -1,7 +1,4 @@
-"""`genloop tune run|tiny`, `genloop distill`, `genloop models merge|quantize` through the real entry point.
-
-The commands are mounted here as the main app mounts them, so the test does not depend on the wiring.
-"""
+"""`genloop tune run|tiny`, `genloop distill`, `genloop models merge|quantize` through the real entry point."""
 
 from __future__ import annotations
 
@@ -9,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 import yaml
 from tests.tuning.conftest import FAST, PEFT_CHECKPOINTING
 
@@ -17,18 +13,8 @@ pytestmark = [pytest.mark.filterwarnings(PEFT_CHECKPOINTING)]
 
 
 @pytest.fixture
-def tcli(cli: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    import genloop.cli.main as entry
-    from genloop.cli import distill, optimize, tune
-
-    app = typer.Typer(pretty_exceptions_enable=False)
-    app.add_typer(tune.app, name="tune")
-    app.command("distill")(distill.distill)
-    models = typer.Typer()
-    models.command("merge")(optimize.merge)
-    models.command("quantize")(optimize.quantize)
-    app.add_typer(models, name="models")
-    monkeypatch.setattr(entry, "app", app)
+def tcli(cli: Any) -> Any:
+    """The real entry point (``genloop.cli.main``), where these commands are mounted."""
     return cli
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tests.tuning.conftest import FAST, PEFT_CHECKPOINTING
 
-from genloop.client._tuning import RemoteTuning, tuning_for
+from genloop.client._tuning import RemoteTuning
 from genloop.errors import NotFound
 from genloop.tuning import TuningService, register_tiny_model, synthetic_tasks
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.filterwarnings(PEFT_CHECKPOINTING)]
 
 @pytest.mark.slow
 def test_tuning_through_the_client_is_the_same_locally_and_remotely(client: Any, tiny_dir: Path) -> None:
-    tuning = tuning_for(client)
+    tuning = client.tuning
     assert isinstance(tuning, RemoteTuning if client.is_remote else TuningService)
     register_tiny_model(client.models, "tiny", path=tiny_dir)
     client.datasets.create("qa", synthetic_tasks(16, kind="chat"), kind="chat")

@@ -1,33 +1,112 @@
-"""`genloop demo`: seed a sample project through the whole loop, then print what to try next."""
+"""`genloop demo`: the whole GenOps loop on generated data, then the figures, the champion's lineage and what next."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import statistics
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from genloop.cli._common import ProjectOpt, console, get_client
+from genloop.cli._common import JsonOpt, ProjectOpt, console, get_client, print_json
 
 
 def demo(
     project: ProjectOpt = "demo",
-    quick: Annotated[bool, typer.Option("--quick", help="Smaller data and models (for tests).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller data and model, fewer requests (for tests).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the GenOps loop on generated data in PROJECT (default 'demo') and print what to try next."""
     from genloop.demo import run_demo
 
+    say = (lambda line: None) if as_json else (lambda line: console.print(f"  • {line}", highlight=False))
     with get_client(project) as client:
-        console.print(f"[bold]GenLoop demo[/bold] in project '{project}' on {client.url}")
-        figures = run_demo(client, lambda line: console.print(f"  • {line}"), quick=quick)
-        lineage = client.lineage(figures["datasets"][-1], kind="dataset")
-    console.print(f"\n[bold]Done in {figures['seconds']} s.[/bold] Try next:")
+        if not as_json:
+            console.print(f"[bold]GenLoop demo[/bold] in project '{project}' on {client.url}")
+        figures = run_demo(client, say, quick=quick)
+        lineage = client.lineage(f"model:{figures.model.champion}")
+    summary = _summary(figures)
+    if as_json:
+        print_json({**summary, "lineage": lineage})
+        return
+    console.print()
+    console.print(_table(summary))
+    from genloop.cli.lineage import lineage_tree
+
+    console.print("\n[bold]Lineage of the champion[/bold]")
+    console.print(lineage_tree(lineage))
+    for line in figures.skipped:
+        console.print(f"[yellow]skipped:[/yellow] {line}")
+    console.print(f"\n[bold]Done in {figures.seconds} s.[/bold] Try next:")
+    m = figures.model
+    compare = [f"genloop eval compare {m.baseline_run} {m.tuned_eval_run} -p {project}"] if m.tuned_eval_run else []
     for line in (
-        f"genloop datasets list -p {project}",
-        f"genloop datasets show {figures['datasets'][2]} -p {project} --head 5",
-        f"genloop prompts render normalize-date@production --var input='May 4, 2021' -p {project}",
-        f"genloop lineage dataset:{lineage.name}@{lineage.version} -p {project}",
-        f"genloop runs show {figures['data_run']} -p {project}",
+        "genloop server      # REST API and docs: http://127.0.0.1:8000/api/v1/docs, gateway: /v1",
+        f"genloop models show {m.champion} -p {project}",
+        *compare,
+        f"genloop traces list --deployment {figures.traffic.deployment.split('@')[0]} -p {project}",
+        f"genloop datasets show {figures.traffic.export.get('dataset', '')} -p {project} --head 3",
+        f"genloop lineage dataset:{figures.traffic.export.get('dataset', '')} -p {project}",
         f"genloop audit -p {project}",
-        "genloop server   # then open http://127.0.0.1:8000/api/v1/docs",
     ):
-        console.print(f"  $ {line}")
+        console.print(f"  $ {line}", highlight=False)
+
+
+def _summary(figures: Any) -> dict[str, Any]:
+    """The figures as one JSON-able dict (what --json prints, what the table shows)."""
+    m, t = figures.model, figures.traffic
+    latencies = sorted(t.latencies_ms)
+    return {
+        "project": figures.project, "trained": figures.trained, "skipped": figures.skipped,
+        "timings_s": figures.timings, "seconds": figures.seconds,
+        "datasets": {"source": figures.seeded.source, "train": figures.seeded.train, "golden": figures.seeded.golden,
+                     "sft": figures.seeded.sft},
+        "prompt": figures.seeded.prompt,
+        "base": {"model": m.base, "parameters": m.base_parameters, "final_loss": m.base_loss},
+        "baseline": {"run": m.baseline_run, **{k: v for k, v in m.baseline.items() if "." not in k or "ci_" in k}},
+        "tuned": {"model": m.tuned, "run": m.tune_run, "train": m.train, "metrics": m.tuned_metrics},
+        "comparison": m.comparison, "champion": m.champion, "promoted": m.promoted,
+        "gateway": {"deployment": t.deployment, "variants": t.variants, "sent": t.sent, "status": dict(t.status),
+                    "correct_by_variant": {v: {"right": a, "answered": n} for v, (a, n) in t.by_variant.items()},
+                    "latency_ms_p50": statistics.median(latencies) if latencies else None},
+        "feedback": dict(t.feedback), "export": t.export,
+    }
+
+
+def _fmt(value: Any, pct: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.1f}%" if pct else f"{value:.3g}"
+
+
+def _table(s: dict[str, Any]) -> Table:
+    table = Table(title="What the loop did", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    d = s["datasets"]
+    table.add_row("data", f"{d['source']} -> train {d['train']}, golden {d['golden']}, SFT {d['sft']}")
+    table.add_row("base model", f"{s['base']['model']} ({s['base']['parameters'] / 1e6:.1f} M parameters, "
+                                f"pre-trained here)" if s["trained"] else f"{s['base']['model']} (mock)")
+    b = s["baseline"]
+    table.add_row("baseline", f"exact match {_fmt(b.get('exact_match'))} "
+                              f"[{_fmt(b.get('exact_match.ci_low'))}, {_fmt(b.get('exact_match.ci_high'))}]")
+    em = s["comparison"].get("exact_match")
+    if em:
+        train = s["tuned"]["train"]
+        table.add_row("LoRA tuning", f"{s['tuned']['model']}: {train.get('steps')} steps, "
+                                     f"{train.get('tokens_per_second', 0):,.0f} tokens/s")
+        table.add_row("tuned vs base", f"exact match {_fmt(em['base'])} -> {_fmt(em['tuned'])}, delta "
+                                       f"{_fmt(em['delta'])} [95% CI {_fmt(em['ci_low'])}, {_fmt(em['ci_high'])}], "
+                                       f"p = {_fmt(em['p_value'], pct=False)}, wins/ties/losses "
+                                       f"{em['wins']}/{em['ties']}/{em['losses']}")
+    table.add_row("champion", f"{s['champion']} ({'promoted on evidence' if s['promoted'] else 'unchanged'})")
+    g = s["gateway"]
+    status = ", ".join(f"{k}: {v}" for k, v in sorted(g["status"].items()))
+    right = ", ".join(f"{v} {c['right']}/{c['answered']}" for v, c in sorted(g["correct_by_variant"].items()))
+    table.add_row("gateway", f"{g['deployment']}: {g['sent']} requests ({status}); right answers by variant: "
+                             f"{right}; p50 {g['latency_ms_p50'] or 0:.0f} ms")
+    e = s["export"]
+    table.add_row("feedback", ", ".join(f"{k}: {v}" for k, v in s["feedback"].items()) or "none")
+    table.add_row("back to data", f"{e.get('dataset')}: {e.get('rows')} SFT rows from {e.get('traces')} traces")
+    table.add_row("time", ", ".join(f"{k} {v:.0f} s" for k, v in s["timings_s"].items()))
+    return table

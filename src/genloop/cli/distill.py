@@ -28,10 +28,9 @@ def distill(
     as_json: JsonOpt = False,
 ) -> None:
     """Distill: the teacher answers each prompt; the answers become dataset OUT (then tune the student)."""
-    from genloop.client._tuning import tuning_for
 
     with get_client(project) as client:
-        result = tuning_for(client).distill(
+        result = client.tuning.distill(
             teacher, prompts, out, student=student, tune=tune, prompt_column=prompt_column, limit=limit,
             concurrency=concurrency, params={"max_tokens": max_tokens, "temperature": temperature},
             tune_options=parse_overrides(set_ or []), progress=progress and not as_json)

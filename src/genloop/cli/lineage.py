@@ -25,9 +25,14 @@ def lineage(
     if as_json:
         print_json(node)
         return
+    console.print(lineage_tree(node))
+
+
+def lineage_tree(node: LineageNode) -> Tree:
+    """The lineage graph as a Rich tree: what made the version, from what, recursively."""
     tree = Tree(_label(node))
     _grow(tree, node)
-    console.print(tree)
+    return tree
 
 
 def _label(node: LineageNode, role: str = "") -> str:

@@ -18,6 +18,7 @@ from genloop.cli import (
     db,
     demo,
     deployments,
+    distill,
     evals,
     feedback,
     gateway,
@@ -25,10 +26,12 @@ from genloop.cli import (
     lineage,
     mock_upstream,
     models,
+    optimize,
     prompts,
     runs,
     server,
     traces,
+    tune,
 )
 
 app = typer.Typer(
@@ -47,12 +50,16 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(traces.app, name="traces")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(keys.app, name="keys")
+app.add_typer(tune.app, name="tune")
 app.add_typer(db.app, name="db")
+models.app.command("merge")(optimize.merge)
+models.app.command("quantize")(optimize.quantize)
 app.command("lineage")(lineage.lineage)
 app.command("audit")(audit.audit)
 app.command("server")(server.server)
 app.command("gateway")(gateway.gateway)
 app.command("demo")(demo.demo)
+app.command("distill")(distill.distill)
 app.command("mock-upstream")(mock_upstream.mock_upstream)
 
 

@@ -25,10 +25,9 @@ def merge(
     as_json: JsonOpt = False,
 ) -> None:
     """Merge an adapter into its base as a new merged version (lineage: the adapter)."""
-    from genloop.client._tuning import tuning_for
 
     with get_client(project) as client:
-        result = tuning_for(client).merge(ref, name=name, description=description)
+        result = client.tuning.merge(ref, name=name, description=description)
     if as_json:
         print_json(result)
     else:
@@ -48,10 +47,9 @@ def quantize(
     as_json: JsonOpt = False,
 ) -> None:
     """Quantize a model as a new quantized version, compared with its source (size, latency, perplexity)."""
-    from genloop.client._tuning import tuning_for
 
     with get_client(project) as client:
-        result = tuning_for(client).quantize(ref, method=method, name=name, dataset=dataset, limit=limit,
+        result = client.tuning.quantize(ref, method=method, name=name, dataset=dataset, limit=limit,
                                              description=description)
     if as_json:
         print_json(result)

@@ -11,7 +11,7 @@ import yaml
 from genloop.cli._common import JsonOpt, ProjectOpt, console, err_console, get_client, print_json, print_table
 from genloop.errors import InvalidInput
 
-app = typer.Typer(help="Fine-tune models: SFT, LoRA/QLoRA, DPO/KTO (needs: pip install 'genloop[train]').",
+app = typer.Typer(help="Fine-tune models: SFT, LoRA/QLoRA, DPO/KTO (needs: the train extra).",
                   no_args_is_help=True)
 
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
@@ -74,11 +74,10 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate the data, train, evaluate against the base, and register the tuned model."""
-    from genloop.client._tuning import tuning_for
 
     body = merge_spec(spec, parse_overrides(set_ or []))
     with get_client(project) as client:
-        result = tuning_for(client).run(body, progress=progress and not as_json)
+        result = client.tuning.run(body, progress=progress and not as_json)
     if as_json:
         print_json(result)
         return

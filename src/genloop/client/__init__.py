@@ -5,8 +5,8 @@
     client = genloop.Client("http://127.0.0.1:8000")   # a GenLoop server over REST
 
 Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``, ``evals``, ``deployments``,
-``traces``, ``feedback``, ``keys``) is either the domain
-service itself (in-process) or its REST twin; both return the same pydantic schemas and raise the
+``traces``, ``feedback``, ``keys``, ``tuning``) is either the domain service itself (in-process) or its REST
+twin (tuning, like evaluation, always runs its engine in the calling process); both return the same pydantic schemas and raise the
 same exceptions, and a test runs one scenario both ways to keep them identical.
 """
 
@@ -72,6 +72,7 @@ class Client:
         from genloop.prompts import PromptService
         from genloop.runs import RunService
         from genloop.tracing import TraceService
+        from genloop.tuning import TuningService
 
         store, project = self._store, self.project
         assert store is not None
@@ -85,6 +86,7 @@ class Client:
         self.traces = TraceService(store, project=project)
         self.feedback = FeedbackService(store, project=project)
         self.keys = KeyService(store, project=project)
+        self.tuning = TuningService(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
@@ -97,6 +99,7 @@ class Client:
         from genloop.client._prompts import RemotePrompts
         from genloop.client._runs import RemoteRuns
         from genloop.client._traces import RemoteTraces
+        from genloop.client._tuning import RemoteTuning
 
         http, project = self._http, self.project
         self.datasets = RemoteDatasets(http, project=project)  # type: ignore[assignment]
@@ -109,6 +112,7 @@ class Client:
         self.traces = RemoteTraces(http, project=project)  # type: ignore[assignment]
         self.feedback = RemoteFeedback(http, project=project)  # type: ignore[assignment]
         self.keys = RemoteKeys(http, project=project)  # type: ignore[assignment]
+        self.tuning = RemoteTuning(http, project=project, settings=self.settings)  # type: ignore[assignment]
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

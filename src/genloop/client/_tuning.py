@@ -8,13 +8,11 @@ arguments and results are those of :class:`genloop.tuning.TuningService`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from genloop.client._http import HttpTransport
 from genloop.settings import Settings
 from genloop.tuning import TuningService
 
-__all__ = ["RemoteTuning", "tuning_for"]
+__all__ = ["RemoteTuning"]
 
 
 class RemoteTuning(TuningService):
@@ -30,13 +28,3 @@ class RemoteTuning(TuningService):
         super().__init__(project=project, datasets=RemoteDatasets(http, project=project),
                          models=RemoteModels(http, project=project), runs=RemoteRuns(http, project=project),
                          evals=RemoteEvals(http, project=project, settings=settings), settings=settings)
-
-
-def tuning_for(client: Any) -> TuningService:
-    """The tuning API of ``client``: ``client.tuning`` when bound, else built on its store or server."""
-    bound = getattr(client, "tuning", None)
-    if bound is not None:
-        return bound  # type: ignore[no-any-return]
-    if client.is_remote:
-        return RemoteTuning(client._http, project=client.project, settings=client.settings)
-    return TuningService(client._store, project=client.project)

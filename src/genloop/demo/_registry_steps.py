@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from genloop.demo._task import INSTRUCTION, make_examples, to_chat, to_eval
@@ -20,20 +20,21 @@ class Seeded:
     sft: str = ""
     prompt: str = ""
     run_id: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)
+    dates: frozenset[str] = frozenset()  # every ISO date of the task, kept out of the base model's corpus
 
 
-def seed_registry(client: Any, say: Any, *, n_examples: int = 600, seed: int = 7) -> Seeded:
+def seed_registry(client: Any, say: Any, *, n_examples: int = 600, golden_rows: int = 200, seed: int = 7) -> Seeded:
     """Create the demo's datasets, prompt versions and labels, provider models, and a data run."""
     out = Seeded()
     rows = make_examples(n_examples, seed=seed)
+    out.dates = frozenset(r["iso"] for r in rows)
 
     with client.runs.run(kind="data", name="generate dates task", params={"examples": n_examples, "seed": seed}) as run:
         source = client.datasets.create("dates", data=[to_eval(r) for r in rows], kind="eval",
                                         message=f"{n_examples} synthetic dates (seed {seed})")
         run.add_output(f"dataset:{source.ref}")
-        parts = client.datasets.split(source.ref, test_size=0.25, seed=seed, train_name="dates-train",
-                                      test_name="dates-golden")
+        parts = client.datasets.split(source.ref, test_size=golden_rows, seed=seed, stratify="style",
+                                      train_name="dates-train", test_name="dates-golden")
         run.add_output(f"dataset:{parts.train.ref}")
         run.add_output(f"dataset:{parts.test.ref}")
         client.datasets.tag(parts.test.ref, "golden")

@@ -10,7 +10,7 @@ import calendar
 import random
 from typing import Any
 
-__all__ = ["INSTRUCTION", "make_examples", "to_chat", "to_eval"]
+__all__ = ["INSTRUCTION", "make_examples", "pretraining_lines", "to_chat", "to_eval"]
 
 INSTRUCTION = "Rewrite the date in ISO format (YYYY-MM-DD)."
 
@@ -62,3 +62,31 @@ def to_chat(row: dict[str, Any]) -> dict[str, Any]:
 def to_eval(row: dict[str, Any]) -> dict[str, Any]:
     """An ``eval`` dataset row: the input variables and the reference answer."""
     return {"input": row["text"], "reference": row["iso"], "style": row["style"]}
+
+
+_MENTIONS = ["The invoice is dated {}.", "We met on {}.", "Filed {}.", "Due {}.", "Shipped on {} by courier.",
+             "The contract starts {}.", "Logged at {}.", "Born {}."]
+_PAIRED = ["{text} is {iso}.", "{text}, or {iso}.", "{iso} ({text})", "Written out, {iso} is {text}."]
+
+
+def pretraining_lines(n: int, seed: int = 0, *, exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Plain sentences about dates for pre-training the demo's base model: mentions in either style, and
+    sentences that give both styles of one date, never for a date in ``exclude`` (the task's own dates, so no
+    task example, and above all no golden one, leaks into the base). The base learns what dates are; it has
+    never seen the chat format or the instruction, which LoRA tuning teaches."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for row in make_examples(n + len(exclude), seed=seed + 10_000):
+        if len(out) == n:
+            break
+        if row["iso"] in exclude:
+            continue
+        pick = rng.random()
+        if pick < 0.6:
+            out.append(rng.choice(_PAIRED).format(text=row["text"], iso=row["iso"]))
+        elif pick < 0.7:
+            month = int(row["iso"][5:7])
+            out.append(f"{_MONTHS[month - 1]} ({_ABBR[month - 1]}) is month {month}, or {month:02d}.")
+        else:
+            out.append(rng.choice(_MENTIONS).format(row["iso"] if pick < 0.85 else row["text"]))
+    return out

@@ -1,10 +1,10 @@
 """Tuning and optimization: SFT, LoRA/QLoRA, DPO/KTO through TRL and PEFT; merge, quantize, distill.
 
     from genloop import Client
-    from genloop.tuning import TuningService, register_tiny_model
+    from genloop.tuning import register_tiny_model
 
     client = Client()
-    tuning = TuningService(client._store)                # or client.tuning once the client binds it
+    tuning = client.tuning                               # TuningService (in-process) or its REST-backed twin
     register_tiny_model(client.models, "tiny")           # a tiny base model built here (no download)
     result = tuning.run({"base": "tiny", "train": "qa-train", "method": "lora", "epochs": 3,
                          "eval": {"dataset": "qa-golden", "metrics": ["exact_match"]}})

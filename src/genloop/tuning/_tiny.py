@@ -1,7 +1,8 @@
 """A tiny base model built here, from nothing: no download, seconds (``test``) to minutes (``demo``) on a CPU.
 
-A byte-level BPE tokenizer is trained on a synthetic corpus (arithmetic, capitals of made-up countries,
-colours), a small Llama is pre-trained on the same corpus, and both are saved with ``save_pretrained``.
+A byte-level BPE tokenizer (digits one by one) is trained on a synthetic corpus (arithmetic, capitals of
+made-up countries, colours), a small Llama is pre-trained on the same corpus plus some of it as chat turns,
+and both are saved with ``save_pretrained``.
 The tokenizer has ``<pad>``, ``<s>``, ``</s>`` and a chat template (with ``{% generation %}`` marks, so
 assistant-only loss works). :func:`synthetic_tasks` makes matching chat, eval and preference rows.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,16 @@ from genloop.tuning._deps import require_train
 __all__ = ["CHAT_TEMPLATE", "TINY_SIZES", "TinySize", "build_tiny_model", "register_tiny_model", "synthetic_corpus",
            "synthetic_tasks"]
 
+# Only an assistant turn ends with the end-of-sequence token (where generation stops). Pre-training packs lines
+# with it between them, so the base learned that nothing before it bears on what follows: a prompt whose turns
+# ended with it would hide the question from the answer.
+# Newlines are written as expressions: transformers renders templates with trim_blocks, which drops a newline
+# that follows a block tag.
 CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>\n"
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ '\\n' }}"
     "{% if m['role'] == 'assistant' %}{% generation %}{{ m['content'] }}{{ eos_token }}{% endgeneration %}"
-    "{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}\n"
-    "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+    "{% else %}{{ m['content'] }}{% endif %}{{ '\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}<|assistant|>{{ '\\n' }}{% endif %}"
 )
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
 COUNTRIES = [("Norland", "Vell"), ("Ostria", "Kamber"), ("Talvia", "Remo"), ("Quessa", "Dunmark"),
@@ -51,7 +58,7 @@ class TinySize:
 
 
 TINY_SIZES: dict[str, TinySize] = {
-    "test": TinySize(hidden=64, layers=2, heads=4, intermediate=128, vocab=320, context=128, steps=40),
+    "test": TinySize(hidden=64, layers=2, heads=4, intermediate=128, vocab=320, context=128, steps=150),
     "small": TinySize(hidden=128, layers=3, heads=4, intermediate=256, vocab=512, context=256, steps=300),
     "demo": TinySize(hidden=192, layers=4, heads=6, intermediate=512, vocab=768, context=256, steps=800, block=96),
 }
@@ -106,7 +113,10 @@ def _tokenizer(texts: list[str], vocab: int) -> Any:
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # digits one by one (as Llama's tokenizer does): "2010" and " 2010" share their digit tokens, so a model
+    # this small can learn to copy numbers instead of memorising a token per number and spacing
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab, special_tokens=SPECIAL_TOKENS, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
@@ -141,8 +151,12 @@ def _pretrain(model: Any, ids: list[int], size: TinySize, seed: int) -> float:
 
 
 def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: int = 0,
-                     steps: int | None = None) -> Path:
-    """Build, pre-train and save a tiny Llama and its tokenizer in ``path``; returns the folder."""
+                     steps: int | None = None, corpus: Sequence[str] = ()) -> Path:
+    """Build, pre-train and save a tiny Llama and its tokenizer in ``path``; returns the folder.
+
+    ``corpus`` adds text lines to the synthetic pre-training corpus (the tokenizer is trained on both), so a
+    caller can give the base model the vocabulary of its own task without teaching it the task.
+    """
     require_train()
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -152,8 +166,11 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
         raise InvalidInput(f"unknown tiny size {size!r}", hint=f"use one of: {', '.join(TINY_SIZES)}")
     if steps is not None:
         shape = TinySize(**{**asdict(shape), "steps": steps})
-    corpus = synthetic_corpus(lines=max(1000, shape.steps * 8), seed=seed)
-    tokenizer = _tokenizer(corpus, shape.vocab)
+    texts = synthetic_corpus(lines=max(1000, shape.steps * 8), seed=seed)
+    if corpus:
+        texts = [*texts, *corpus]
+        random.Random(seed).shuffle(texts)
+    tokenizer = _tokenizer(texts, shape.vocab)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=shape.hidden, intermediate_size=shape.intermediate,
                          num_hidden_layers=shape.layers, num_attention_heads=shape.heads,
                          num_key_value_heads=shape.heads, max_position_embeddings=shape.context,
@@ -161,7 +178,13 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
-    lines = tokenizer(corpus, add_special_tokens=False)["input_ids"]
+    # a tenth of the corpus is questions and answers in the chat format, so the base answers after
+    # <|assistant|> (as an instruction-tuned model does) instead of ending at once
+    chats = [str(tokenizer.apply_chat_template(row["messages"], tokenize=False)).removesuffix(f"{tokenizer.eos_token}\n")
+             for row in synthetic_tasks(len(texts) // 10, seed=seed + 1, kind="chat")]
+    texts = [*texts, *chats]
+    random.Random(seed + 1).shuffle(texts)
+    lines = tokenizer(texts, add_special_tokens=False)["input_ids"]
     ids = [t for line in lines for t in [*line, tokenizer.eos_token_id]]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a model this small runs fastest on one thread (and best on a busy machine)
@@ -180,13 +203,18 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
 
 
 def register_tiny_model(models: Any, name: str = "tiny", *, path: str | Path | None = None,
-                        size: str | TinySize = "test", seed: int = 0, steps: int | None = None) -> Any:
-    """Register a tiny model as a ``checkpoint`` version (copied into the artifact store); builds it unless ``path``."""
+                        size: str | TinySize = "test", seed: int = 0, steps: int | None = None,
+                        corpus: Sequence[str] = (), source_run_id: str | None = None) -> Any:
+    """Register a tiny model as a ``checkpoint`` version (copied into the artifact store); builds it unless ``path``.
+
+    ``source_run_id`` names the run that built it, so the version's lineage shows how it was made.
+    """
     with tempfile.TemporaryDirectory(prefix="genloop-tiny-") as tmp:
         folder = Path(path) if path is not None else build_tiny_model(Path(tmp) / "model", size=size, seed=seed,
-                                                                      steps=steps)
+                                                                      steps=steps, corpus=corpus)
         recipe_file = folder / "genloop_tiny.json"
         recipe = json.loads(recipe_file.read_text()) if recipe_file.exists() else {}
         return models.register(name, kind="checkpoint", uri=str(folder), copy=True,
                                config={"architecture": "llama", "context": recipe.get("size", {}).get("context")},
-                               metadata={"recipe": recipe}, description="tiny base model built locally by GenLoop")
+                               metadata={"recipe": recipe}, description="tiny base model built locally by GenLoop",
+                               source_run_id=source_run_id)

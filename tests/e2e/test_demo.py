@@ -1,0 +1,81 @@
+"""`genloop demo --quick` through the real CLI: the whole loop leaves a consistent system of record behind."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from genloop.client import Client
+from genloop.settings import Settings
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")]
+
+
+def _run_demo(cli: Any) -> dict[str, Any]:
+    result = cli("demo", "--quick", "--json", "-p", "loop")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_the_demo_runs_the_loop_and_records_every_step(cli: Any, settings: Settings) -> None:
+    pytest.importorskip("trl")
+    s = _run_demo(cli)
+    with Client(settings=settings, project="loop") as client:
+        # 1-2. data, and a base model pre-trained by a run
+        assert client.datasets.get(s["datasets"]["golden"]).tags == ["golden"]
+        base = client.models.get(s["base"]["model"])
+        assert base.kind == "checkpoint" and base.source_run_id
+        assert client.runs.get(base.source_run_id).outputs == [f"model:{base.ref}"]
+        # 3-4. baseline evaluation, tuning, and the comparison the promotion was decided on
+        assert client.evals.get(s["baseline"]["run"]).status == "succeeded"
+        tuned = client.models.get(s["tuned"]["model"])
+        assert (tuned.kind, tuned.base, tuned.source_run_id) == ("adapter", base.ref, s["tuned"]["run"])
+        em = s["comparison"]["exact_match"]
+        assert em["wins"] + em["ties"] + em["losses"] == client.datasets.get(s["datasets"]["golden"]).num_rows
+        # 5. the champion alias follows the evidence
+        champion = client.models.get(_name(s["champion"]) + "@champion")
+        if s["promoted"]:
+            assert em["significant"] and em["delta"] > 0
+            assert champion.ref == tuned.ref and champion.status == "approved"
+        else:
+            assert champion.ref == base.ref
+        # every request has exactly one trace; injections were blocked, e-mail addresses never stored
+        gateway = s["gateway"]
+        traces = client.traces.list(deployment="dates", limit=500).items
+        assert len(traces) == gateway["sent"] == 20
+        assert len({t.id for t in traces}) == 20
+        blocked = [t for t in traces if t.status == "blocked"]
+        assert len(blocked) == gateway["status"]["400"] == 2
+        assert not any("@example." in json.dumps(t.model_dump(mode="json")) for t in traces)
+        # 6. feedback on every answered date; the corrections became a dataset whose lineage reaches the traces
+        answered = gateway["status"]["200"]
+        assert sum(s["feedback"].values()) == answered == client.feedback.list(limit=500).total
+        export = s["export"]
+        wrong = s["feedback"].get("thumbs down + correction", 0)
+        if wrong:
+            version = client.datasets.get(export["dataset"])
+            assert version.kind == "chat" and version.num_rows == export["rows"] <= wrong
+            run = client.runs.get(export["run"])
+            assert run.kind == "data" and sum(ref.startswith("trace:") for ref in run.inputs) == export["traces"]
+    # 7. the lineage of the champion is in the output
+    assert s["lineage"]["ref"].startswith("model:")
+
+
+def test_the_demo_runs_again_in_the_same_project(cli: Any, settings: Settings) -> None:
+    """A second run is reproducible: the same seeds give the same data and model versions (reused, not
+    duplicated), and its traffic adds to the first's."""
+    pytest.importorskip("trl")
+    first = _run_demo(cli)
+    second = _run_demo(cli)
+    assert second["datasets"] == first["datasets"]
+    assert (second["base"]["model"], second["tuned"]["model"]) == (first["base"]["model"], first["tuned"]["model"])
+    assert second["comparison"] == first["comparison"]
+    with Client(settings=settings, project="loop") as client:
+        assert client.traces.list(deployment="dates", limit=500).total == 40
+
+
+def _name(ref: str) -> str:
+    return ref.split("@", 1)[0]
