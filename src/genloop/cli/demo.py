@@ -40,13 +40,15 @@ def demo(
     console.print(f"\n[bold]Done in {figures.seconds} s.[/bold] Try next:")
     m = figures.model
     compare = [f"genloop eval compare {m.baseline_run} {m.tuned_eval_run} -p {project}"] if m.tuned_eval_run else []
+    made = figures.traffic.export.get("dataset")
+    exported = [f"genloop datasets show {made} -p {project} --head 3",
+                f"genloop lineage dataset:{made} -p {project}"] if made else []
     for line in (
         "genloop server      # REST API and docs: http://127.0.0.1:8000/api/v1/docs, gateway: /v1",
         f"genloop models show {m.champion} -p {project}",
         *compare,
         f"genloop traces list --deployment {figures.traffic.deployment.split('@')[0]} -p {project}",
-        f"genloop datasets show {figures.traffic.export.get('dataset', '')} -p {project} --head 3",
-        f"genloop lineage dataset:{figures.traffic.export.get('dataset', '')} -p {project}",
+        *exported,
         f"genloop audit -p {project}",
     ):
         console.print(f"  $ {line}", highlight=False)
@@ -89,7 +91,8 @@ def _table(s: dict[str, Any]) -> Table:
                                 f"pre-trained here)" if s["trained"] else f"{s['base']['model']} (mock)")
     b = s["baseline"]
     table.add_row("baseline", f"exact match {_fmt(b.get('exact_match'))} "
-                              f"[{_fmt(b.get('exact_match.ci_low'))}, {_fmt(b.get('exact_match.ci_high'))}]")
+                              f"[{_fmt(b.get('exact_match.ci_low'))}, {_fmt(b.get('exact_match.ci_high'))}], chrF "
+                              f"{_fmt(b.get('chrf'))} [{_fmt(b.get('chrf.ci_low'))}, {_fmt(b.get('chrf.ci_high'))}]")
     em = s["comparison"].get("exact_match")
     if em:
         train = s["tuned"]["train"]
@@ -107,6 +110,9 @@ def _table(s: dict[str, Any]) -> Table:
                              f"{right}; p50 {g['latency_ms_p50'] or 0:.0f} ms")
     e = s["export"]
     table.add_row("feedback", ", ".join(f"{k}: {v}" for k, v in s["feedback"].items()) or "none")
-    table.add_row("back to data", f"{e.get('dataset')}: {e.get('rows')} SFT rows from {e.get('traces')} traces")
+    if e:
+        prefs = e.get("preference") or {}
+        table.add_row("back to data", f"{e['dataset']}: {e['rows']} SFT rows from {e['traces']} traces; "
+                                      f"{prefs.get('dataset')}: {prefs.get('rows')} preference pairs")
     table.add_row("time", ", ".join(f"{k} {v:.0f} s" for k, v in s["timings_s"].items()))
     return table

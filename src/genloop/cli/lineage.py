@@ -51,4 +51,6 @@ def _grow(tree: Tree, node: LineageNode) -> None:
         relation = "base: " if node.entity_type == "model" else "parent: "
         _grow(tree.add(_label(node.parent, relation)), node.parent)
     for child in node.inputs:
+        if node.parent is not None and child.ref == node.parent.ref:
+            continue  # a tuned model's base is also its run's input: shown once, as the base
         _grow(tree.add(_label(child, "input: ")), child)

@@ -7,6 +7,7 @@ knobs to turn; the caller (the engine) owns the run record and what gets registe
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,10 +134,15 @@ def train(spec: TuneSpec, base_path: str, tokenizer: Any, train_examples: list[d
                                      target_modules=targets, task_type="CAUSAL_LM")
         train_ds = Dataset.from_list(train_examples)
         eval_ds = Dataset.from_list(eval_examples) if eval_examples else None
-        trainer = _trainer(spec, model, tokenizer, train_ds, eval_ds, out / "trainer", peft_config, fmt, callbacks)
-        remove_printers(trainer)
-        result = trainer.train()
-        final_eval = trainer.evaluate() if eval_ds is not None else {}
+        with warnings.catch_warnings():
+            # PEFT reads a property transformers 5 marks deprecated; neither is ours to change, and the notice
+            # would be the only line a user sees between the progress bars
+            warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+            trainer = _trainer(spec, model, tokenizer, train_ds, eval_ds, out / "trainer", peft_config, fmt,
+                               callbacks)
+            remove_printers(trainer)
+            result = trainer.train()
+            final_eval = trainer.evaluate() if eval_ds is not None else {}
         saved = out / "model"
         trainer.model.save_pretrained(str(saved))
         tokenizer.save_pretrained(str(saved))
