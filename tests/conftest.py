@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from genloop.server import BackgroundServer
 from genloop.settings import Settings
 from genloop.store import Store
 
@@ -109,31 +108,8 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
-class ServerThread:
-    """A real uvicorn server on a free loopback port, in a background thread."""
-
-    def __init__(self, app, port: int | None = None) -> None:  # type: ignore[no-untyped-def]
-        import uvicorn
-
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
-                                lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
+#: A real uvicorn server on a free loopback port, in a background thread (``url``, ``with``).
+ServerThread = BackgroundServer
 
 
 @pytest.fixture

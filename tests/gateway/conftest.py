@@ -12,42 +12,12 @@ import pytest
 
 from genloop.deployments import DeploymentService
 from genloop.providers.mock_upstream import MockUpstreamServer
+from genloop.server import BackgroundServer
 from genloop.settings import Settings
 from genloop.store import Store
 
-
-class ServerThread:
-    """A real uvicorn server (httptools, uvloop when installed) on a free loopback port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        import socket
-
-        import uvicorn
-
-        from genloop.gateway import uvicorn_options
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        options = uvicorn_options()
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **options))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        import time
-
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("test server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
-        self.sock.close()
+#: A real uvicorn server (httptools, uvloop when installed) on a free loopback port, in a thread.
+ServerThread = BackgroundServer
 
 
 @pytest.fixture
