@@ -44,7 +44,9 @@ def demo(
     exported = [f"genloop datasets show {made} -p {project} --head 3",
                 f"genloop lineage dataset:{made} -p {project}"] if made else []
     for line in (
-        "genloop server      # REST API and docs: http://127.0.0.1:8000/api/v1/docs, gateway: /v1",
+        f"GENLOOP_GATEWAY_PROJECT={project} genloop server   # REST docs: http://127.0.0.1:8000/api/v1/docs",
+        "curl -s http://127.0.0.1:8000/v1/chat/completions -H 'content-type: application/json' -d "
+        "'{\"model\": \"dates\", \"messages\": [], \"genloop_variables\": {\"input\": \"May 4, 2021\"}}'",
         f"genloop models show {m.champion} -p {project}",
         *compare,
         f"genloop traces list --deployment {figures.traffic.deployment.split('@')[0]} -p {project}",

@@ -47,7 +47,7 @@ class ProviderUpstream:
         if result.tool_calls:
             message["tool_calls"] = result.tool_calls
         return {"id": "chatcmpl-" + os.urandom(12).hex(), "object": "chat.completion", "created": int(time.time()),
-                "model": result.model, "choices": [{"index": 0, "message": message, "logprobs": None,
+                "model": _public_model(target, result.model), "choices": [{"index": 0, "message": message, "logprobs": None,
                                                     "finish_reason": result.finish_reason or "stop"}],
                 "usage": _usage(result.usage)}
 
@@ -62,7 +62,7 @@ class ProviderUpstream:
             raise _provider_error(target, exc) from exc
         data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(result.vectors)]
         usage = result.usage.input_tokens
-        return {"object": "list", "data": data, "model": result.model,
+        return {"object": "list", "data": data, "model": _public_model(target, result.model),
                 "usage": {"prompt_tokens": usage, "total_tokens": usage}}
 
     async def open_stream(self, target: Target, body: dict[str, Any], timeout: float) -> UpstreamStream:
@@ -71,7 +71,7 @@ class ProviderUpstream:
 
     async def _chunks(self, target: Target, request: Any, timeout: float) -> AsyncIterator[dict[str, Any]]:
         head = {"id": "chatcmpl-" + os.urandom(12).hex(), "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": target.model}
+                "created": int(time.time()), "model": _public_model(target, target.model)}
         yield {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
         stream = self._provider(target).chat_stream(request)
         try:
@@ -121,3 +121,8 @@ def _provider_error(target: Target, exc: BaseException, *, mid_stream: bool = Fa
         return UpstreamError(status, str(exc), retryable=exc.retryable and not mid_stream)
     assert isinstance(exc, GenLoopError)
     return UpstreamError(exc.status_code if exc.status_code < 500 else 502, str(exc), retryable=False)
+
+
+def _public_model(target: Target, model: str) -> str:
+    """The model name a client sees: a local model's registry ref (``tiny@3``), never its folder on disk."""
+    return target.label if target.provider == "local" and target.label else model

@@ -167,7 +167,9 @@ def _load_adapter(path: Path, base_text: str | None, device: str, cache_dir: Pat
             raise InvalidInput(f"adapter {str(path)!r} does not say where its base model is",
                                hint="name it as local:ADAPTER?base=BASE_FOLDER, or use the registry ref")
     base = load_model(base_text, device=device, cache_dir=cache_dir).model  # a fresh copy: PEFT edits it in place
-    return PeftModel.from_pretrained(base, str(path))
+    with warnings.catch_warnings():  # PEFT reads a property transformers 5 deprecated; not ours to change
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        return PeftModel.from_pretrained(base, str(path))
 
 
 @contextlib.contextmanager
