@@ -79,3 +79,20 @@ def test_the_demo_runs_again_in_the_same_project(cli: Any, settings: Settings) -
 
 def _name(ref: str) -> str:
     return ref.split("@", 1)[0]
+
+
+def test_without_the_train_extra_a_mock_model_stands_in(cli: Any, settings: Settings,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry, evaluation, gateway and feedback steps run on the mock provider, and the output says
+    what was skipped (what `pip install -e .` without extras gets)."""
+    import genloop.demo
+
+    monkeypatch.setattr(genloop.demo, "has_train_extra", lambda: False)
+    s = _run_demo(cli)
+    assert s["trained"] is False and "pip install 'genloop[train]'" in s["skipped"][0]
+    assert s["champion"] == s["base"]["model"] == "echo@1" and not s["comparison"]
+    assert s["gateway"]["sent"] == 20 and s["gateway"]["status"] == {"200": 18, "400": 2}
+    assert s["export"]["rows"] == s["feedback"]["thumbs down + correction"] == 18  # an echo is never a date
+    with Client(settings=settings, project="loop") as client:
+        assert client.models.get("echo@champion").uri == "mock:echo"
+        assert client.datasets.get(s["export"]["dataset"]).num_rows == 18
