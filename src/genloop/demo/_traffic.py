@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from genloop.errors import NotFound
+
 __all__ = ["DEMO_POLICY", "TrafficOutcome", "deploy", "record_feedback", "send_traffic"]
 
 DEPLOYMENT = "dates"
@@ -64,9 +66,10 @@ def deploy(client: Any, say: Any, out: TrafficOutcome, *, prompt: str, champion:
     spec = {"variants": variants, "guardrails": DEMO_POLICY, "timeout_s": 120, "retries": {"attempts": 1}}
     try:
         client.deployments.get(DEPLOYMENT)
-        version = client.deployments.update(DEPLOYMENT, message="demo: serve the new champion", **spec)
-    except Exception:  # noqa: BLE001 - not deployed yet in this project
+    except NotFound:  # the first demo in this project
         version = client.deployments.create(DEPLOYMENT, message="demo: champion A/B against its base", **spec)
+    else:
+        version = client.deployments.update(DEPLOYMENT, message="demo: serve the new champion", **spec)
     out.deployment = f"{version.name}@{version.version}"
     out.variants = {v["name"]: v["model"] for v in variants}
     say(f"deployment {out.deployment}: " + ", ".join(f"{v['name']} {v['model']} ({v['weight']:.0%})"
