@@ -32,10 +32,13 @@ def create_app(config: MockUpstreamConfig | None = None, **options: Any) -> Mock
     return MockUpstreamApp(config or MockUpstreamConfig(**options))
 
 
-def _uvicorn_config(app: MockUpstreamApp, host: str, port: int) -> Any:
+def _uvicorn_config(app: MockUpstreamApp, host: str, port: int, *, embedded: bool = False) -> Any:
     import uvicorn
 
+    # embedded in another process (tests, benchmarks): leave that process's logging as it is
+    extra: dict[str, Any] = {"log_config": None} if embedded else {}
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", ws="none",
+                          **extra,
                           http="httptools" if importlib.util.find_spec("httptools") else "h11",
                           loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio")
 
@@ -58,7 +61,7 @@ class MockUpstreamServer:
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(_uvicorn_config(self.app, "127.0.0.1", self.port))
+        self._server = uvicorn.Server(_uvicorn_config(self.app, "127.0.0.1", self.port, embedded=True))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
                                         name=f"mock-upstream-{self.port}")
 

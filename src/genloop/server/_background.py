@@ -30,7 +30,9 @@ class BackgroundServer:
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         self._timeout = start_timeout
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **uvicorn_options()))
+        # log_config=None: an embedded server must not reconfigure the host process's logging (uvicorn's
+        # dictConfig closes every existing handler, and with it any stream a handler held)
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=None, **uvicorn_options()))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
                                         name=f"genloop-server-{self.port}")
 
