@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from genloop.cli._common import JsonOpt, ProjectOpt, console, get_client, print_json
+from genloop.refs import parse_ref
 
 
 def demo(
@@ -49,7 +50,7 @@ def demo(
         "'{\"model\": \"dates\", \"messages\": [], \"genloop_variables\": {\"input\": \"May 4, 2021\"}}'",
         f"genloop models show {m.champion} -p {project}",
         *compare,
-        f"genloop traces list --deployment {figures.traffic.deployment.split('@')[0]} -p {project}",
+        f"genloop traces list --deployment {parse_ref(figures.traffic.deployment).name} -p {project}",
         *exported,
         f"genloop audit -p {project}",
     ):

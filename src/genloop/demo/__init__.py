@@ -22,6 +22,7 @@ from typing import Any
 from genloop.demo._model_steps import ModelOutcome, build_base, evaluate_baseline, promote, tune_and_compare
 from genloop.demo._registry_steps import Seeded, seed_registry
 from genloop.demo._traffic import TrafficOutcome, deploy, record_feedback, send_traffic
+from genloop.refs import parse_ref
 
 __all__ = ["DemoFigures", "run_demo"]
 
@@ -58,59 +59,45 @@ def run_demo(client: Any, say: Any = print, *, quick: bool = False) -> DemoFigur
     trained = has_train_extra()
     figures = DemoFigures(project=client.project, seeded=Seeded(), model=ModelOutcome(), traffic=TrafficOutcome(),
                           trained=trained)
-    clock = _Clock(figures.timings)
-    with clock("data and prompts"):
+    model, timings = figures.model, figures.timings
+    with _timed(timings, "data and prompts"):
         figures.seeded = seeded = seed_registry(client, say, n_examples=sizes["examples"], golden_rows=sizes["golden"])
-    model = figures.model
     if trained:
-        with clock("pre-train base"):
-            figures.model = model = build_base(client, say, size=sizes["size"], seed=0, exclude=seeded.dates)
+        with _timed(timings, "pre-train base"):
+            build_base(client, say, model, size=sizes["size"], seed=0, exclude=seeded.dates)
     else:
         model.base = "echo@1"
         figures.skipped.append("pre-training and LoRA tuning (pip install 'genloop[train]'); "
                                "a mock model that echoes its input stands in")
-    with clock("baseline evaluation"):
+    with _timed(timings, "baseline evaluation"):
         evaluate_baseline(client, say, model, golden=seeded.golden, prompt=seeded.prompt)
     if trained:
-        with clock("LoRA tuning and comparison"):
+        with _timed(timings, "LoRA tuning and comparison"):
             tune_and_compare(client, say, model, train=seeded.sft, golden=seeded.golden, prompt=seeded.prompt,
                              epochs=sizes["epochs"])
         promote(client, say, model)
     else:
         model.champion = model.base
         client.models.alias(model.base, "champion")
-    with clock("gateway traffic"):
-        deploy(client, say, figures.traffic, prompt=seeded.prompt, champion=f"{_name(model.champion)}@champion",
-               base=model.base)
-        golden_rows = client.datasets.head(seeded.golden, n=200)
+    with _timed(timings, "gateway traffic"):
+        deploy(client, say, figures.traffic, prompt=seeded.prompt,
+               champion=f"{parse_ref(model.champion).name}@champion", base=model.base)
+        golden_rows = client.datasets.head(seeded.golden, n=sizes["golden"])
         with _gateway(client) as url:
             send_traffic(url, client.project, golden_rows, figures.traffic, say, n=sizes["requests"])
-    with clock("feedback to data"):
+    with _timed(timings, "feedback to data"):
         record_feedback(client, say, figures.traffic)
     return figures
 
 
-def _name(ref: str) -> str:
-    return ref.split("@", 1)[0]
-
-
-class _Clock:
-    """``with clock("step"):`` adds the step's wall time to ``timings``."""
-
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-        self._name = ""
-        self._start = 0.0
-
-    def __call__(self, name: str) -> _Clock:
-        self._name = name
-        return self
-
-    def __enter__(self) -> None:
-        self._start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timings[self._name] = round(time.perf_counter() - self._start, 1)
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    """Add the block's wall time to ``timings[step]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = round(time.perf_counter() - start, 1)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """Demo steps with a real model: pre-train a tiny base here, evaluate it, LoRA-tune it, compare, promote.
 
-Every number comes from a live run: the base is a tiny Llama pre-trained on sentences that mention dates (it
-knows the words, not the rewrite), the adapter is trained with TRL + PEFT on the SFT set, and both are
+Every number comes from a live run: the base is a tiny Llama pre-trained on sentences about dates (it has read
+dates in both styles, never the instruction or the rewrite as a chat answer), the adapter is trained with TRL + PEFT on the SFT set, and both are
 evaluated on the golden set with the paired statistics of ``genloop.evals``.
 """
 
@@ -38,13 +38,12 @@ class ModelOutcome:
     promoted: bool = False
 
 
-def build_base(client: Any, say: Any, *, size: str, seed: int, exclude: frozenset[str],
-               steps: int | None = None) -> ModelOutcome:
+def build_base(client: Any, say: Any, out: ModelOutcome, *, size: str, seed: int, exclude: frozenset[str],
+               steps: int | None = None) -> None:
     """Pre-train the tiny base model here (a ``tune`` run) and register it as ``tiny@N``; no date in
     ``exclude`` (the task's) is in its corpus."""
     from genloop.tuning import register_tiny_model
 
-    out = ModelOutcome()
     corpus = pretraining_lines(12_000, seed=seed, exclude=exclude)
     params = {"size": size, "seed": seed, "extra_corpus_lines": len(corpus), "steps": steps}
     with client.runs.run(kind="tune", name="pre-train tiny base", params=params) as run:
@@ -57,7 +56,6 @@ def build_base(client: Any, say: Any, *, size: str, seed: int, exclude: frozense
     out.base = version.ref
     say(f"base model: {out.base}, a {out.base_parameters / 1e6:.1f} M-parameter Llama pre-trained here "
         f"(final loss {out.base_loss})")
-    return out
 
 
 def _eval_spec(name: str, golden: str, prompt: str, candidate: str, model: str) -> dict[str, Any]:

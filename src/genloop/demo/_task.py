@@ -72,8 +72,8 @@ _PAIRED = ["{text} is {iso}.", "{text}, or {iso}.", "{iso} ({text})", "Written o
 def pretraining_lines(n: int, seed: int = 0, *, exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Plain sentences about dates for pre-training the demo's base model: mentions in either style, and
     sentences that give both styles of one date, never for a date in ``exclude`` (the task's own dates, so no
-    task example, and above all no golden one, leaks into the base). The base learns what dates are; it has
-    never seen the chat format or the instruction, which LoRA tuning teaches."""
+    task example, and above all no golden one, leaks into the base). The base learns what dates are in plain
+    text; it never sees the instruction or a date rewritten in a chat turn, which LoRA tuning teaches."""
     rng = random.Random(seed)
     out: list[str] = []
     for row in make_examples(n + len(exclude), seed=seed + 10_000):

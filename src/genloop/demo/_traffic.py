@@ -47,15 +47,8 @@ class TrafficOutcome:
     by_variant: dict[str, list[int]] = field(default_factory=dict, repr=False)
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     answered: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    traces: int = 0
-    findings: Counter[str] = field(default_factory=Counter)
     feedback: Counter[str] = field(default_factory=Counter)
     export: dict[str, Any] = field(default_factory=dict)
-
-    def accuracy(self, variant: str) -> tuple[int, int]:
-        """(right, answered) for one variant."""
-        right, total = self.by_variant.get(variant, [0, 0])
-        return right, total
 
 
 def deploy(client: Any, say: Any, out: TrafficOutcome, *, prompt: str, champion: str, base: str) -> None:
@@ -96,7 +89,7 @@ def send_traffic(base_url: str, project: str, golden_rows: list[dict[str, Any]],
     import httpx
 
     requests = _requests(golden_rows, n, seed)
-    headers = {"x-genloop-project": project, "authorization": "Bearer demo"}
+    headers = {"x-genloop-project": project}
     with httpx.Client(base_url=base_url, timeout=180, headers=headers) as http:
 
         def one(req: dict[str, Any]) -> dict[str, Any]:

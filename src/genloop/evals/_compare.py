@@ -95,32 +95,27 @@ def _one_metric(key: str, a: list[float], b: list[float], min_effect: float | No
         return MetricComparison(metric=key, n=0, mean_a=None, mean_b=None, delta=None,
                                 higher_is_better=higher_is_better,
                                 warning=f"{key}: no shared items with a value in both runs")
-    if higher_is_better is False:  # wins and their interval count items where B is lower
-        a, b = [-x for x in a], [-x for x in b]
+    # compared on a scale where higher is better (so wins are items where B did better), reported on the metric's
+    sign = -1.0 if higher_is_better is False else 1.0
     if n < 2:
-        sign = -1 if higher_is_better is False else 1
-        return MetricComparison(metric=key, n=n, mean_a=sign * a[0], mean_b=sign * b[0], delta=sign * (b[0] - a[0]),
+        better = sign * (b[0] - a[0])
+        return MetricComparison(metric=key, n=n, mean_a=a[0], mean_b=b[0], delta=b[0] - a[0],
                                 higher_is_better=higher_is_better, test="none (one item)",
-                                wins=int(b[0] > a[0]), ties=int(b[0] == a[0]), losses=int(b[0] < a[0]),
+                                wins=int(better > 0), ties=int(better == 0), losses=int(better < 0),
                                 warning=f"{key}: one shared item; nothing can be shown")
-    result = stats.compare_paired(a, b, alpha=alpha, min_effect=min_effect, seed=seed)
-    if higher_is_better is False:
-        result = _negated(result)
+    result = stats.compare_paired([sign * x for x in a], [sign * x for x in b], alpha=alpha, min_effect=min_effect,
+                                  seed=seed)
+    delta = result.delta
+    ci_low, ci_high = sorted((sign * delta.low, sign * delta.high))
     outcome = result.outcome
     warning = result.power.message if result.power is not None and not result.power.sufficient else None
     if warning and not warning.startswith(key):
         warning = f"{key}: {warning}"
-    return MetricComparison(metric=key, n=n, mean_a=result.mean_a, mean_b=result.mean_b,
-                            delta=result.delta.estimate, higher_is_better=higher_is_better, ci_low=result.delta.low, ci_high=result.delta.high,
+    return MetricComparison(metric=key, n=n, mean_a=sign * result.mean_a, mean_b=sign * result.mean_b,
+                            delta=None if delta.estimate is None else sign * delta.estimate,
+                            higher_is_better=higher_is_better, ci_low=ci_low, ci_high=ci_high,
                             p_value=result.p_value, test=result.test, significant=result.significant,
                             wins=outcome.wins, ties=outcome.ties, losses=outcome.losses,
                             win_rate=outcome.win.estimate, win_ci_low=outcome.win.low, win_ci_high=outcome.win.high,
                             warning=warning)
 
-
-def _negated(result: stats.PairedComparison) -> stats.PairedComparison:
-    """A comparison made on negated values, with means and delta back on the metric's own scale."""
-    delta = result.delta
-    flipped = delta.model_copy(update={"estimate": None if delta.estimate is None else -delta.estimate,
-                                       "low": -delta.high, "high": -delta.low})
-    return result.model_copy(update={"mean_a": -result.mean_a, "mean_b": -result.mean_b, "delta": flipped})

@@ -155,7 +155,7 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
     """Build, pre-train and save a tiny Llama and its tokenizer in ``path``; returns the folder.
 
     ``corpus`` adds text lines to the synthetic pre-training corpus (the tokenizer is trained on both), so a
-    caller can give the base model the vocabulary of its own task without teaching it the task.
+    caller can give the base model knowledge of its own domain (the demo: sentences about dates).
     """
     require_train()
     import torch
@@ -166,10 +166,7 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
         raise InvalidInput(f"unknown tiny size {size!r}", hint=f"use one of: {', '.join(TINY_SIZES)}")
     if steps is not None:
         shape = TinySize(**{**asdict(shape), "steps": steps})
-    texts = synthetic_corpus(lines=max(1000, shape.steps * 8), seed=seed)
-    if corpus:
-        texts = [*texts, *corpus]
-        random.Random(seed).shuffle(texts)
+    texts = [*synthetic_corpus(lines=max(1000, shape.steps * 8), seed=seed), *corpus]
     tokenizer = _tokenizer(texts, shape.vocab)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=shape.hidden, intermediate_size=shape.intermediate,
                          num_hidden_layers=shape.layers, num_attention_heads=shape.heads,
