@@ -84,7 +84,8 @@ async def _load(url: str, model: str, rate: float, duration: float, warmup: floa
 
 
 def loadgen_main(argv: list[str]) -> None:
-    url, model, rate, duration, warmup = argv[0], argv[1], float(argv[2]), float(argv[3]), float(argv[4])
+    url, model, rate, duration, warmup, out_path = (argv[0], argv[1], float(argv[2]), float(argv[3]), float(argv[4]),
+                                                    argv[5])
     try:
         import uvloop
 
@@ -92,7 +93,9 @@ def loadgen_main(argv: list[str]) -> None:
     except ImportError:
         pass
     result = asyncio.run(_load(url, model, rate, duration, warmup))
-    sys.stdout.write(json.dumps(result))
+    # A file, not stdout: the event loop leaves stdout non-blocking, and a pipe then took only the first
+    # 128 KiB of a large result (the harness crashed at 1,750 req/s on the cut JSON).
+    Path(out_path).write_text(json.dumps(result))
 
 
 # -- processes ---------------------------------------------------------------------------------------
@@ -185,9 +188,11 @@ def cpu_seconds(pid: int | None) -> float:
 def run_load(url: str, model: str, rate: float, duration: float, warmup: float, pid: int | None = None
              ) -> dict[str, Any]:
     cpu_before = cpu_seconds(pid)
-    out = subprocess.run([sys.executable, __file__, "--loadgen", url, model, str(rate), str(duration), str(warmup)],
-                         capture_output=True, check=True, timeout=duration + warmup + 120)
-    data = json.loads(out.stdout)
+    with tempfile.TemporaryDirectory() as tmp:
+        result_path = Path(tmp) / "load.json"
+        subprocess.run([sys.executable, __file__, "--loadgen", url, model, str(rate), str(duration), str(warmup),
+                        str(result_path)], check=True, timeout=duration + warmup + 120)
+        data = json.loads(result_path.read_text())
     lat = sorted(data["latencies"])
     n = len(lat)
     pick = (lambda q: lat[min(n - 1, int(q * n))]) if n else (lambda q: float("nan"))
