@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from pathlib import Path
@@ -11,7 +12,9 @@ from urllib.parse import urlparse
 from genloop.errors import InvalidInput
 from genloop.store import ArtifactStore
 
-__all__ = ["check_base_url", "check_copyable", "check_uri", "copy_into_store", "is_local_uri", "local_files"]
+__all__ = [
+    "check_base_url", "check_copyable", "check_uri", "copy_into_store", "is_local_uri", "local_files", "remove_written",
+]
 
 _PROVIDER_URI = re.compile(r"^[a-z][a-z0-9_-]*:[^\s/][^\s]*$")
 _FILE_PROTOCOLS = {"file", "local"}
@@ -95,11 +98,12 @@ def _digest(files: list[tuple[str, Path]]) -> str:
     return "sha256:" + outer.hexdigest()
 
 
-def copy_into_store(artifacts: ArtifactStore, name: str, uri: str) -> tuple[str, dict[str, Any]]:
+def copy_into_store(artifacts: ArtifactStore, name: str, uri: str) -> tuple[str, dict[str, Any], list[str]]:
     """Copy the local file or folder ``uri`` under ``models/<name>/sha256-<digest>``.
 
     The key is content-addressed, so copying the same files twice stores them once and yields the same
-    URI (which keeps registration dedupe working). Returns the new URI and metadata describing the copy.
+    URI (which keeps registration dedupe working). Returns the new URI, metadata describing the copy, and the
+    keys this call wrote (to remove again if the registration fails).
     Every key is checked before anything is written, so a bad file name leaves nothing behind.
     """
     check_copyable("checkpoint", uri)
@@ -112,10 +116,23 @@ def copy_into_store(artifacts: ArtifactStore, name: str, uri: str) -> tuple[str,
     for rel, _ in files:
         artifacts.check_key(f"{prefix}/{rel}")
     # put_file per file rather than put_dir: put_dir would also copy the hidden files skipped above
-    for rel, file in files:
-        if not artifacts.exists(f"{prefix}/{rel}"):
-            artifacts.put_file(file, f"{prefix}/{rel}")
+    written: list[str] = []
+    try:
+        for rel, file in files:
+            if not artifacts.exists(f"{prefix}/{rel}"):
+                artifacts.put_file(file, f"{prefix}/{rel}")
+                written.append(f"{prefix}/{rel}")
+    except BaseException:
+        remove_written(artifacts, written)  # a copy cut short (a dropped connection) leaves no orphan
+        raise
     target = prefix if source.is_dir() else f"{prefix}/{files[0][0]}"
     size = sum(file.stat().st_size for _, file in files)
     meta = {"artifact_key": target, "content_digest": digest, "files": len(files), "size_bytes": size}
-    return artifacts.url(target), meta
+    return artifacts.url(target), meta, written
+
+
+def remove_written(artifacts: ArtifactStore, keys: list[str]) -> None:
+    """Delete the files a copy wrote (never ones that were there before it: the keys are content-addressed)."""
+    for key in keys:
+        with contextlib.suppress(Exception):
+            artifacts.delete(key)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.errors import Conflict, InvalidInput, NotFound
-from genloop.models._files import check_base_url, check_copyable, check_uri, copy_into_store
+from genloop.models._files import check_base_url, check_copyable, check_uri, copy_into_store, remove_written
 from genloop.models._schemas import (
     MODEL_KINDS,
     MODEL_STATUSES,
@@ -95,9 +95,10 @@ class ModelService:
                 raise InvalidInput("base_url given twice with different values", hint="pass it once")
             config["base_url"] = check_base_url(base_url)
         base_ref = self._check_refs(kind, base, source_run_id)
+        written: list[str] = []
         if copy:
             source_uri = uri
-            uri, copied = copy_into_store(self.store.artifacts, name, uri)
+            uri, copied, written = copy_into_store(self.store.artifacts, name, uri)
             metadata = {"source_uri": source_uri, **metadata, **copied}
         content_hash = model_content_hash(kind, uri, f"{base_ref[0]}@{base_ref[1]}" if base_ref else None, config)
 
@@ -115,7 +116,11 @@ class ModelService:
             )
             return self._schema(session, name, row), created
 
-        result = self.store.db.write(write)
+        try:
+            result = self.store.db.write(write)
+        except BaseException:
+            remove_written(self.store.artifacts, written)  # no files without the version that names them
+            raise
         self.store.cache.invalidate("model", self.project)
         return result
 
