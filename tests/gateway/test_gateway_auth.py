@@ -43,7 +43,7 @@ def test_gateway_keys_scopes_limits_and_revocation(store, upstream, deploy, gate
             client.chat.completions.create(model="open", messages=MESSAGES)
         with httpx.Client(base_url=gw.url) as http:
             assert http.get("/metrics").status_code == 401
-            assert http.get("/metrics", headers={"authorization": f"Bearer {reader.key}"}).status_code == 200
+            assert http.get("/metrics", headers={"authorization": f"Bearer {reader.key}"}).status_code == 403
         gw.flush()
     traces = TraceService(store).list(limit=100).items
     assert sum(t.api_key == good.id for t in traces) >= 3
@@ -94,20 +94,21 @@ def test_every_gateway_route_answers_401_and_403(store, upstream, deploy) -> Non
     deploy("chat", variants=[mock_variant(upstream)])
     keys = KeyService(store)
     caller, reader = keys.create("caller", scopes=["gateway"]), keys.create("reader", scopes=["read"])
+    monitor = keys.create("monitor", scopes=["metrics"])
     settings = Settings(**{**store.settings.model_dump(), "auth": True, "trace_flush_interval": 0.05})
     app = with_gateway(create_app(store), store, settings)
     routes = [("POST", "/v1/chat/completions", {"model": "chat", "messages": MESSAGES}, caller),
               ("POST", "/v1/embeddings", {"model": "chat", "input": "x"}, caller),
               ("GET", "/v1/models", None, caller),
               ("POST", "/v1/traces", {"resourceSpans": []}, caller),
-              ("GET", "/metrics", None, reader),
+              ("GET", "/metrics", None, monitor),
               ("GET", "/api/v1/projects/default/traces", None, reader),
               ("GET", "/api/v1/projects/default/deployments", None, reader),
               ("GET", "/api/v1/projects/default/feedback", None, reader)]
     with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         app.gateway.gateway.refresh_now()
         for method, path, body, allowed in routes:
-            wrong = reader if allowed is caller else caller
+            wrong = reader if allowed in (caller, monitor) else caller
             for headers, status in (({}, 401), ({"authorization": "Bearer glk_nope_secret"}, 401),
                                     ({"authorization": f"Bearer {wrong.key}"}, 403),
                                     ({"authorization": f"Bearer {allowed.key}"}, 200)):
@@ -135,3 +136,51 @@ def test_tokens_per_minute_limit(store, upstream, deploy, gateway_factory) -> No
         gw.flush()
     statuses = sorted(t.status for t in TraceService(store).list(limit=10).items)
     assert statuses == ["ok", "rejected"]
+
+
+def test_health_details_and_metrics_are_scoped(store, upstream, deploy, gateway_factory) -> None:
+    """/healthz: bare without a key; a project's key sees only its project; upstream URLs, backlog and dead
+    letters only for a metrics key. /metrics: only a metrics (or operator) key; admin does not imply it."""
+    deploy("chat", variants=[mock_variant(upstream)])
+    deploy("broken", variants=[{"model": "ghost@champion"}])
+    deploy("theirs", project="other", variants=[{"model": "ghost@champion"}])
+    admin = KeyService(store).create("admin", scopes=["admin"])
+    other = KeyService(store, "other").create("r", scopes=["read"])
+    monitor = KeyService(store, "ops").create("m", scopes=["metrics"])
+    with gateway_factory(auth=True) as gw, httpx.Client(base_url=gw.url) as http:
+        gw.openai(admin.key).chat.completions.create(model="chat", messages=MESSAGES)
+        assert http.get("/healthz").json() == {"status": "ok"}
+        assert http.get("/healthz", headers={"authorization": "Bearer glk_bad_key"}).status_code == 401
+        mine = http.get("/healthz", headers={"authorization": f"Bearer {admin.key}"}).json()
+        assert mine["broken"].keys() == {"default/broken"} and mine["deployments"] == 1
+        assert "circuits" not in mine and "traces_pending" not in mine
+        theirs = http.get("/healthz", headers={"authorization": f"Bearer {other.key}"}).json()
+        assert theirs["broken"].keys() == {"other/theirs"} and theirs["deployments"] == 0
+        every = http.get("/healthz", headers={"authorization": f"Bearer {monitor.key}"}).json()
+        assert every["broken"].keys() == {"default/broken", "other/theirs"}
+        assert every["circuits"] and every["traces_dead_lettered"] == 0
+        assert http.get("/metrics", headers={"authorization": f"Bearer {admin.key}"}).status_code == 403
+        scraped = http.get("/metrics", headers={"authorization": f"Bearer {monitor.key}"})
+        assert scraped.status_code == 200 and b"genloop_gateway_traces_dead_lettered_total" in scraped.content
+
+
+def test_server_scopes_are_granted_only_by_an_operator(store) -> None:
+    app = create_app_with_auth(store)
+    admin = KeyService(store).create("admin", scopes=["admin"])
+    operator = KeyService(store).create("op", scopes=["operator"])
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url + "/api/v1") as http:
+        for scope in ("metrics", "operator"):
+            refused = http.post("/projects/default/keys", json={"name": f"x{scope}", "scopes": [scope]},
+                                headers={"authorization": f"Bearer {admin.key}"})
+            assert refused.status_code == 403, refused.text
+        made = http.post("/projects/default/keys", json={"name": "scraper", "scopes": ["metrics"]},
+                         headers={"authorization": f"Bearer {operator.key}"})
+        assert made.status_code == 201 and made.json()["scopes"] == ["metrics"]
+
+
+def create_app_with_auth(store):  # type: ignore[no-untyped-def]
+    from genloop.server import create_app
+
+    app = create_app(store)
+    install_auth(app, store)
+    return app

@@ -2,12 +2,13 @@
 
 from genloop.auth._limits import LimitExceeded, RateLimiter
 from genloop.auth._middleware import OPEN_PATHS, AuthMiddleware, authorize, bearer_token, install_auth
-from genloop.auth._schemas import SCOPES, CreatedKey, KeyInfo
+from genloop.auth._schemas import SCOPES, SERVER_SCOPES, CreatedKey, KeyInfo
 from genloop.auth._service import KeyService, hash_key
 
 __all__ = [
     "OPEN_PATHS",
     "SCOPES",
+    "SERVER_SCOPES",
     "AuthMiddleware",
     "CreatedKey",
     "KeyInfo",

@@ -2,8 +2,9 @@
 
 Install it on the whole app when ``GENLOOP_AUTH`` is on (``install_auth(app, store)``). A route
 under ``/api/v1/projects/{project}/...`` needs a key of that project; reading needs the ``read``
-scope, changing needs ``write``, and key management needs ``admin``. The authenticated key becomes
-the actor in the audit log (``key:<name>``).
+scope, changing needs ``write``, and key management needs ``admin``; provider connections
+(``/api/v1/connections``) need ``operator``. The authenticated key becomes the actor in the audit log
+(``key:<name>``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
 def required_access(method: str, path: str) -> tuple[str | None, str]:
     """The project (None when the route has none) and the scope a REST request needs."""
     parts = path.strip("/").split("/")
+    if parts[:3] == ["api", "v1", "connections"]:
+        return None, "operator"  # provider connections hold server credentials
     project = parts[3] if len(parts) > 3 and parts[:3] == ["api", "v1", "projects"] else None
     if project is not None and len(parts) > 4 and parts[4] == "keys":
         return project, "admin"

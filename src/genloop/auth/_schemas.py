@@ -6,10 +6,19 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["SCOPES", "CreatedKey", "KeyInfo"]
+__all__ = ["SCOPES", "SERVER_SCOPES", "CreatedKey", "KeyInfo"]
 
-SCOPES = ("gateway", "read", "write", "admin")
-"""``gateway``: call /v1 (OpenAI API, OTLP); ``read``/``write``: the REST API; ``admin``: manage keys."""
+SCOPES = ("gateway", "read", "write", "admin", "metrics", "operator")
+"""``gateway``: call /v1 (OpenAI API, OTLP); ``read``/``write``: the REST API; ``admin``: manage the project's
+keys (implies gateway, read, write). Server-wide, for the operator: ``metrics``: /metrics and the /healthz
+details of every project; ``operator``: manage provider connections (implies metrics, and admin in its
+own project)."""
+
+SERVER_SCOPES = frozenset({"metrics", "operator"})
+"""Scopes over the whole server, not one project: only a key that holds ``operator`` may grant them over REST."""
+
+_IMPLIED = {"admin": frozenset({"gateway", "read", "write"}),
+            "operator": frozenset({"metrics", "admin", "gateway", "read", "write"})}
 
 
 class KeyInfo(BaseModel):
@@ -37,7 +46,8 @@ class KeyInfo(BaseModel):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
     def allows(self, scope: str) -> bool:
-        return scope in self.scopes or "admin" in self.scopes
+        """Whether the key holds ``scope``, itself or through one that implies it (admin, operator)."""
+        return scope in self.scopes or any(scope in _IMPLIED.get(s, ()) for s in self.scopes)
 
     def allows_deployment(self, name: str) -> bool:
         return self.deployments is None or name in self.deployments

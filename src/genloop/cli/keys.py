@@ -14,7 +14,8 @@ app = typer.Typer(help="Manage API keys (stored hashed; the secret is shown once
 @app.command("create")
 def create(
     name: str,
-    scope: Annotated[list[str] | None, typer.Option("--scope", help="gateway, read, write, admin (repeatable).")] = None,
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="gateway, read, write, admin; metrics, operator "
+                                                  "(server-wide) (repeatable).")] = None,
     deployment: Annotated[list[str] | None, typer.Option("--deployment", help="Limit to these (repeatable).")] = None,
     rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute.")] = None,
     tpm: Annotated[int | None, typer.Option("--tpm", min=1, help="Tokens per minute.")] = None,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, null, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import InvalidInput
+from genloop.errors import InvalidInput, NotFound
 from genloop.feedback._schemas import FeedbackInfo, FeedbackKind
 from genloop.feedback._tables import FeedbackRow
 from genloop.refs import validate_name
@@ -50,10 +50,12 @@ class FeedbackService:
         """Record feedback on ``trace_id``. Give a value, a comment, a correction, or several.
 
         The trace may still be on its way to the store (traces are written in batches), so its
-        existence is not required; the id must be a 32-hex trace id.
+        existence is not required; the id must be a 32-hex trace id. A trace stored in another project
+        is refused (:class:`NotFound`, as for any trace this project cannot see), and feedback only ever
+        shows on a trace of its own project.
         """
         trace_id = trace_id.strip().lower()
-        if not _TRACE_ID.match(trace_id):
+        if not _TRACE_ID.fullmatch(trace_id):
             raise InvalidInput(f"invalid trace id {trace_id!r}",
                                hint="use the 32-hex id from the x-genloop-trace-id response header")
         validate_name(name, "feedback name")
@@ -68,8 +70,14 @@ class FeedbackService:
         elif isinstance(value, str):
             row_values["value_label"] = value[:256]
 
+        from genloop.tracing._tables import TraceRow  # tracing shows feedback: import it when used
+
         def fn(session: Session) -> FeedbackInfo:
             project = ensure_project(session, self.project, self.actor)
+            owner = session.scalar(select(TraceRow.project_id).where(TraceRow.id == trace_id))
+            if owner is not None and owner != project.id:
+                raise NotFound(f"project {self.project!r} has no trace {trace_id!r}",
+                               hint="give feedback with a key of the trace's own project")
             row = FeedbackRow(project_id=project.id, trace_id=trace_id, name=name, kind=kind, comment=comment,
                               correction=correction if correction is not None else null(), source=source,
                               metadata_=metadata or {}, created_by=self.actor, **row_values)
@@ -149,15 +157,20 @@ class FeedbackService:
         return export_feedback(self.store, self.project, self.actor, spec, redact_pii=redact_pii, policy=policy)
 
     @staticmethod
-    def for_traces(session: Session, trace_ids: builtins.list[str]) -> dict[str, builtins.list[FeedbackInfo]]:
-        """Feedback grouped by trace id, oldest first (for showing traces with their feedback)."""
+    def for_traces(session: Session, trace_ids: builtins.list[str],
+                   project_id: int | None = None) -> dict[str, builtins.list[FeedbackInfo]]:
+        """Feedback grouped by trace id, oldest first (for showing traces with their feedback).
+
+        Give ``project_id`` (the traces' project): feedback another project wrote under the same id never shows.
+        """
         out: dict[str, builtins.list[FeedbackInfo]] = {}
         if not trace_ids:
             return out
-        rows = session.execute(
-            select(FeedbackRow, Project.name).join(Project, Project.id == FeedbackRow.project_id)
-            .where(FeedbackRow.trace_id.in_(trace_ids)).order_by(FeedbackRow.id)
-        ).all()
+        query = (select(FeedbackRow, Project.name).join(Project, Project.id == FeedbackRow.project_id)
+                 .where(FeedbackRow.trace_id.in_(trace_ids)))
+        if project_id is not None:
+            query = query.where(FeedbackRow.project_id == project_id)
+        rows = session.execute(query.order_by(FeedbackRow.id)).all()
         for row, project in rows:
             out.setdefault(row.trace_id, []).append(_info(row, project))
         return out

@@ -82,7 +82,6 @@ class GatewayApp:
             if path == "/healthz":
                 await health(gw, ex)
             elif path == "/metrics" and method == "GET":
-                gw.caller(ex, "read", limit=False) if self.settings.auth else None
                 await metrics(gw, ex)
             elif path == "/v1/models" and method == "GET":
                 await list_models(gw, ex, gw.caller(ex, limit=False))

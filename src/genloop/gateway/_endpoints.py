@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 from typing import Any
 
 import orjson
 
+from genloop.auth import bearer_token
 from genloop.errors import GenLoopError
 from genloop.gateway._chat import request_context, sticky_fraction
 from genloop.gateway._config import Variant
@@ -15,6 +19,8 @@ from genloop.gateway._metrics import CONTENT_TYPE_LATEST
 from genloop.gateway._request import Exchange
 
 __all__ = ["embeddings", "health", "list_models", "metrics", "otlp_traces"]
+
+log = logging.getLogger("genloop.gateway")
 
 
 async def embeddings(gw: Gateway, ex: Exchange, caller: Caller, rec: dict[str, Any], limit: int) -> None:
@@ -83,12 +89,30 @@ async def otlp_traces(gw: Gateway, ex: Exchange, caller: Caller, limit: int) -> 
                                   api_key=caller.key.id if caller.key else None)
     except GenLoopError as exc:
         raise GatewayError(400, str(exc), code="invalid_otlp") from None
+    await _check_owners(gw, caller, records)
     for rec in records:
         gw.writer.submit(rec)
     if "protobuf" in content_type:
         await ex.send_bytes(200, b"", content_type=b"application/x-protobuf")
     else:
         await ex.send_json(200, {})
+
+
+async def _check_owners(gw: Gateway, caller: Caller, records: list[dict[str, Any]]) -> None:
+    """403 when a span would join a trace of another project (the writer refuses those too, later)."""
+    if not records:
+        return
+    from genloop.tracing import TraceService
+
+    try:
+        owners = await asyncio.to_thread(TraceService(gw.store).owners, [r["id"] for r in records])
+    except Exception:  # noqa: BLE001 - the store may be down; the spool keeps the spans, the writer checks again
+        log.warning("could not check which project owns %d OTLP traces; the writer will", len(records))
+        return
+    foreign = sorted(tid for tid, project in owners.items() if project != caller.project)
+    if foreign:
+        raise GatewayError(403, f"trace {foreign[0]} belongs to another project; spans may only be added to "
+                           f"traces of project {caller.project!r}", code="trace_of_another_project")
 
 
 def _pricer(gw: Gateway) -> Any:
@@ -107,15 +131,41 @@ def _pricer(gw: Gateway) -> Any:
 
 
 async def metrics(gw: Gateway, ex: Exchange) -> None:
-    """``GET /metrics`` in the Prometheus text format."""
+    """``GET /metrics`` in the Prometheus text format (every project's series: with auth on, a ``metrics`` key)."""
+    if gw.settings.auth:
+        gw.caller(ex, "metrics", limit=False)
     await ex.send_bytes(200, gw.metrics.render(), content_type=CONTENT_TYPE_LATEST.encode())
 
 
 async def health(gw: Gateway, ex: Exchange) -> None:
-    """``GET /healthz``: liveness, what is served, broken deployments, open breakers, trace backlog."""
+    """``GET /healthz``: liveness for anyone; the details for a key, scoped to what it may see.
+
+    With auth on and no key, only ``status`` is answered (a liveness probe needs nothing more). A project's
+    key sees its project's deployments and the broken ones; a ``metrics`` (or ``operator``) key, and anyone
+    when auth is off, also sees open circuits (they name upstream URLs), the trace backlog and dead letters.
+    """
     snapshot = gw.snapshot
-    await ex.send_json(200, {
-        "status": "ok" if gw.started else "starting", "deployments": len(snapshot.deployments),
-        "broken": {f"{p}/{n}": why for (p, n), why in snapshot.errors.items()}, "in_flight": gw.in_flight,
-        "traces_pending": gw.writer.pending, "circuits": gw.dispatcher.breakers.snapshot(),
-    })
+    answer: dict[str, Any] = {"status": "ok" if gw.started else "starting"}
+    project: str | None = None
+    if gw.settings.auth:
+        if bearer_token(ex.scope["headers"]) is None:
+            await ex.send_json(200, answer)
+            return
+        caller = _any_key(gw, ex)
+        project = None if caller.allows("metrics") else caller.project
+    answer["deployments"] = sum(1 for p, _ in snapshot.deployments if project is None or p == project)
+    answer["broken"] = {f"{p}/{n}": why for (p, n), why in snapshot.errors.items() if project is None or p == project}
+    if project is None:
+        answer.update(in_flight=gw.in_flight, traces_pending=gw.writer.pending,
+                      traces_dead_lettered=gw.writer.dead_lettered, circuits=gw.dispatcher.breakers.snapshot())
+    await ex.send_json(200, answer)
+
+
+def _any_key(gw: Gateway, ex: Exchange) -> Any:
+    """The active key the request presents (any scope), or the 401 answer."""
+    token = bearer_token(ex.scope["headers"])
+    key = gw.snapshot.keys.get(hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()) if token else None
+    if key is None or not key.active:
+        raise GatewayError(401, "invalid, expired or revoked API key; /healthz answers its bare status without one",
+                           code="invalid_api_key")
+    return key

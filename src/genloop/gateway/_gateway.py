@@ -53,7 +53,8 @@ class Gateway:
             flush_interval=settings.trace_flush_interval, queue_max=settings.trace_queue_max,
             fsync=settings.trace_spool_fsync, on_commit=_add_spend, after_commit=self._committed,
         )
-        self.metrics = GatewayMetrics(pending=lambda: float(self.writer.pending))
+        self.metrics = GatewayMetrics(pending=lambda: float(self.writer.pending),
+                                      dead_lettered=lambda: float(self.writer.dead_lettered))
         self.dispatcher = Dispatcher(settings, pool_size=max(64, settings.gateway_max_inflight * 2))
         self.dispatcher.on_failure = lambda dep, variant, exc: self.metrics.add(
             "upstream_failures", (dep.name, variant.name, exc.kind))
@@ -130,7 +131,7 @@ class Gateway:
                                    trace_status="rejected")
             return Caller(key.project, key)
         project = ex.header(b"x-genloop-project") or self.settings.gateway_project
-        if not _NAME_RE.match(project):
+        if not _NAME_RE.fullmatch(project):
             raise GatewayError(400, f"invalid project {project!r} in x-genloop-project", param="x-genloop-project")
         return Caller(project, None)
 

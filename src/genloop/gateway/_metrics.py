@@ -52,11 +52,13 @@ class _Histogram:
 class GatewayMetrics:
     """Counters and histograms by deployment and variant; ``render()`` is the /metrics body."""
 
-    def __init__(self, pending: Callable[[], float] | None = None) -> None:
+    def __init__(self, pending: Callable[[], float] | None = None,
+                 dead_lettered: Callable[[], float] | None = None) -> None:
         self.counters: dict[str, dict[tuple[str, ...], float]] = {name: {} for name in _COUNTERS}
         self.histograms: dict[str, dict[tuple[str, str], _Histogram]] = {name: {} for name in _HISTOGRAMS}
         self.in_flight = 0
         self._pending = pending
+        self._dead_lettered = dead_lettered
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)  # type: ignore[arg-type]
 
@@ -117,6 +119,9 @@ class GatewayMetrics:
         if self._pending is not None:
             yield GaugeMetricFamily("genloop_gateway_traces_pending", "Traces not yet committed to the store",
                                     value=self._pending())
+        if self._dead_lettered is not None:
+            yield CounterMetricFamily("genloop_gateway_traces_dead_lettered", "Traces the store refused, kept in "
+                                      "the spool's dead-letter.jsonl", value=self._dead_lettered())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

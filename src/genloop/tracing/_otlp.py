@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from genloop.errors import InvalidInput, MissingDependency
+from genloop.tracing._bounds import bound_record, token_count
 
 __all__ = ["otlp_to_records", "parse_otlp"]
 
@@ -47,16 +48,38 @@ def parse_otlp(body: bytes, content_type: str) -> list[dict[str, Any]]:
 
 def otlp_to_records(body: bytes, content_type: str, *, project: str, price: Pricer | None = None,
                     api_key: str | None = None) -> list[dict[str, Any]]:
-    """Map an OTLP trace export onto GenLoop trace records (one per trace id)."""
+    """Map an OTLP trace export onto GenLoop trace records (one per trace id), every field bounded.
+
+    A body of the wrong shape (a list where an object belongs, a timestamp that is not an integer) is
+    :class:`InvalidInput`; values a store cannot hold are mended by :func:`~genloop.tracing._bounds.bound_record`.
+    """
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-    for rs in parse_otlp(body, content_type):
-        resource = _attrs((rs.get("resource") or {}).get("attributes"))
-        for ss in rs.get("scopeSpans") or []:
-            for span in ss.get("spans") or []:
-                trace_id = _hex_id(span.get("traceId"), 32)
-                if trace_id:
-                    groups.setdefault(trace_id, []).append((span, resource))
-    return [_record(tid, spans, project, price, api_key) for tid, spans in groups.items()]
+    try:
+        for rs in parse_otlp(body, content_type):
+            resource = _attrs((_obj(rs).get("resource") or {}).get("attributes"))
+            for ss in _list(_obj(rs).get("scopeSpans")):
+                for span in _list(_obj(ss).get("spans")):
+                    trace_id = _hex_id(_obj(span).get("traceId"), 32)
+                    if trace_id:
+                        groups.setdefault(trace_id, []).append((span, resource))
+        return [bound_record(_record(tid, spans, project, price, api_key)) for tid, spans in groups.items()]
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise InvalidInput(f"invalid OTLP trace export: {type(exc).__name__}: {str(exc)[:200]}",
+                           hint="send an ExportTraceServiceRequest (OTLP JSON or protobuf)") from exc
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
 
 
 def _record(trace_id: str, spans: list[tuple[dict[str, Any], dict[str, Any]]], project: str,
@@ -99,15 +122,25 @@ def _record(trace_id: str, spans: list[tuple[dict[str, Any], dict[str, Any]]], p
     }
 
 
+def _nanos(value: Any, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"a time in nanoseconds must be an integer, got {value!r:.40}")
+    return int(value)
+
+
 def _span(span: dict[str, Any]) -> dict[str, Any]:
-    start = int(span.get("startTimeUnixNano") or 0)
-    end = int(span.get("endTimeUnixNano") or start)
+    start = _nanos(span.get("startTimeUnixNano"), 0)
+    end = _nanos(span.get("endTimeUnixNano"), start)
     status = span.get("status") or {}
+    if not isinstance(status, dict):
+        raise TypeError("span status must be an object")
     code = status.get("code", 0)
     attributes = _attrs(span.get("attributes"))
     if status.get("message"):
         attributes["otel.status_message"] = status["message"]
-    events = [{"name": e.get("name", ""), **_attrs(e.get("attributes"))} for e in span.get("events") or []]
+    events = [{"name": str(_obj(e).get("name", "")), **_attrs(e.get("attributes"))} for e in _list(span.get("events"))]
     if events:
         attributes["otel.events"] = events
     kind = span.get("kind", 1)
@@ -154,18 +187,21 @@ def _sum(spans: list[dict[str, Any]], *keys: str) -> int | None:
     for s in spans:
         for key in keys:
             value = s["attributes"].get(key)
-            if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
-                total += int(value)
+            if isinstance(value, str) and value.isdigit() and len(value) < 12:
+                value = int(value)
+            count = token_count(value)
+            if count is not None:
+                total += count
                 seen = True
                 break
-    return total if seen else None
+    return token_count(total) if seen else None
 
 
 def _attrs(items: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for item in items or []:
+    for item in _list(items):
         if isinstance(item, dict) and isinstance(item.get("key"), str):
-            out[item["key"]] = _value(item.get("value") or {})
+            out[item["key"]] = _value(_obj(item.get("value") or {}))
     return out
 
 
@@ -173,18 +209,26 @@ def _value(v: dict[str, Any]) -> Any:
     if "stringValue" in v:
         return v["stringValue"]
     if "intValue" in v:
-        return int(v["intValue"])
+        return _int_value(v["intValue"])
     if "doubleValue" in v:
         return float(v["doubleValue"])
     if "boolValue" in v:
         return bool(v["boolValue"])
     if "arrayValue" in v:
-        return [_value(x) for x in (v["arrayValue"] or {}).get("values", [])]
+        return [_value(_obj(x)) for x in _list(_obj(v["arrayValue"] or {}).get("values"))]
     if "kvlistValue" in v:
-        return _attrs((v["kvlistValue"] or {}).get("values"))
+        return _attrs(_obj(v["kvlistValue"] or {}).get("values"))
     if "bytesValue" in v:
         return v["bytesValue"]
     return None
+
+
+def _int_value(value: Any) -> int | str:
+    """An OTLP intValue (a JSON number or, in the protobuf JSON mapping, a decimal string); kept as text past 64 bits."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and len(value) > 40):
+        raise TypeError(f"intValue must be an integer, got {str(value)[:40]!r}")
+    number = int(value)
+    return number if -(2**63) <= number < 2**63 else str(number)
 
 
 def _hex_id(value: Any, size: int) -> str | None:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import re
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Boolean, func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import InvalidInput, NotFound
+from genloop.errors import Forbidden, InvalidInput, NotFound
 from genloop.feedback import FeedbackService
 from genloop.store import Page, Store, UTCDateTime
 from genloop.store._registry import Project, ensure_project, find_project
+from genloop.tracing._bounds import bound_record, bound_scalars, bound_timestamp
 from genloop.tracing._schemas import SpanInfo, TraceInfo
 from genloop.tracing._tables import SpanRow, TraceRow
 
@@ -30,6 +32,7 @@ SPANS = SpanRow.__table__
 _LIMITS = {"name": 128, "deployment": 128, "variant": 64, "prompt": 160, "model": 256, "provider": 64,
            "upstream_model": 256, "error_type": 64, "user_id": 256, "session_id": 256, "api_key": 32, "status": 16,
            "source": 16, "shadow_of": 32}
+_TRACE_ID = re.compile(r"[0-9a-f]{32}")
 _COLUMNS = ("source", "name", "deployment", "deployment_version", "variant", "shadow_of", "prompt", "model",
             "provider", "upstream_model", "input", "output", "status", "http_status", "error", "error_type",
             "input_tokens", "output_tokens", "cost_usd", "latency_ms", "ttft_ms", "cache_hit", "stream",
@@ -62,10 +65,24 @@ class TraceService:
     # -- writing -----------------------------------------------------------------------------------
 
     def record(self, records: list[dict[str, Any]]) -> int:
-        """Write trace records (any project; ``project`` defaults to this one); return how many were new."""
+        """Write trace records (any project; ``project`` defaults to this one); return how many were new.
+
+        Every field is bounded first (see :mod:`genloop.tracing._bounds`); a record whose id is not 32 hex
+        characters is refused (:class:`InvalidInput`), and so is one whose trace belongs to another project
+        (:class:`Forbidden`), before anything is written.
+        """
         for rec in records:
+            if not isinstance(rec, dict):
+                raise InvalidInput("every trace record must be an object")
             rec.setdefault("project", self.project)
+            check_trace_id(rec.get("id"))
+            bound_record(rec)
         return len(self.store.db.write(lambda session: write_records(session, records, self.actor)))
+
+    def owners(self, trace_ids: list[str]) -> dict[str, str]:
+        """The project of each of ``trace_ids`` that is stored (ids not stored yet are left out)."""
+        with self.store.db.read() as session:
+            return trace_owners(session, trace_ids)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -83,7 +100,7 @@ class TraceService:
             spans = session.scalars(select(SpanRow).where(SpanRow.trace_id == found[0].id).order_by(SpanRow.id))
             info = _info(found[0], found[1])
             info.spans = [_span(s) for s in spans]
-            info.feedback = FeedbackService.for_traces(session, [info.id]).get(info.id, [])
+            info.feedback = FeedbackService.for_traces(session, [info.id], found[0].project_id).get(info.id, [])
             return info
 
     def list(
@@ -126,26 +143,63 @@ class TraceService:
             return Page.build([_info(r, project.name) for r in rows], int(total), offset, limit)
 
 
+def check_trace_id(value: Any) -> str:
+    """``value`` if it is a 32-hex trace id (lower case), else :class:`InvalidInput`."""
+    if not isinstance(value, str) or not _TRACE_ID.fullmatch(value):
+        raise InvalidInput(f"invalid trace id {str(value)[:80]!r}: a trace id is 32 lower-case hex characters",
+                           hint="use the x-genloop-trace-id response header, or genloop.tracing.new_trace_id()")
+    return value
+
+
+def trace_owners(session: Session, trace_ids: list[str]) -> dict[str, str]:
+    """The project name of each stored trace among ``trace_ids``."""
+    if not trace_ids:
+        return {}
+    rows = session.execute(select(TraceRow.id, Project.name).join(Project, Project.id == TraceRow.project_id)
+                           .where(TraceRow.id.in_(list(set(trace_ids)))))
+    return {tid: name for tid, name in rows}
+
+
 def write_records(session: Session, records: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
-    """Insert the records whose trace id is new (spans of known OTLP traces are merged); return the new ones."""
+    """Insert the records whose trace id is new (spans of known OTLP traces are merged); return the new ones.
+
+    A trace belongs to the project that wrote it first: a record of another project with the same id
+    raises :class:`Forbidden` (the writer then isolates that record), so nothing attaches across projects.
+    """
     if not records:
         return []
-    ids = list({r["id"] for r in records})
-    existing = set(session.scalars(select(TraceRow.id).where(TraceRow.id.in_(ids))))
+    for rec in records:
+        check_trace_id(rec.get("id"))
+        bound_scalars(rec)
+    owners = trace_owners(session, [r["id"] for r in records])
+    existing = set(owners)
     projects: dict[str, int] = {}
-    rows, spans, new, seen = [], [], [], set()
+    rows, spans, new = [], [], []
+    batch_spans: dict[str, set[str]] = {}  # span ids of the traces inserted by this batch
     for rec in records:
         tid = rec["id"]
-        if tid in existing or tid in seen:
-            if rec.get("source") == "otlp" and rec.get("spans"):
-                spans.extend(_merge_spans(session, tid, rec["spans"]))
-            continue
-        seen.add(tid)
         name = rec.get("project") or "default"
+        owner = owners.get(tid)
+        if owner is not None and owner != name:
+            raise Forbidden(f"trace {tid} belongs to project {owner!r}; project {name!r} may not write to it",
+                            hint="send spans and feedback with a key of the trace's own project")
+        if owner is not None:
+            if rec.get("source") == "otlp" and rec.get("spans"):
+                if tid in existing:
+                    spans.extend(_merge_spans(session, tid, rec["spans"]))
+                else:  # a second export of a trace this batch inserts
+                    known = batch_spans.setdefault(tid, set())
+                    added = [_span_row(tid, s) for s in rec["spans"] if s.get("span_id") not in known]
+                    known.update(s["span_id"] for s in added)
+                    spans.extend(added)
+            continue
+        owners[tid] = name
         if name not in projects:
             projects[name] = ensure_project(session, name, actor).id
         rows.append(_row(rec, projects[name]))
-        spans.extend(_span_row(tid, s) for s in rec.get("spans") or ())
+        mine = [_span_row(tid, s) for s in rec.get("spans") or ()]
+        batch_spans[tid] = {s["span_id"] for s in mine}
+        spans.extend(mine)
         new.append(rec)
     if rows:
         _insert(session, TRACES, rows)
@@ -229,21 +283,20 @@ def _row(rec: dict[str, Any], project_id: int) -> dict[str, Any]:
 
 
 def _span_row(trace_id: str, span: dict[str, Any]) -> dict[str, Any]:
+    parent = span.get("parent_span_id")
     return {"trace_id": trace_id, "span_id": str(span.get("span_id") or new_span_id())[:16],
-            "parent_span_id": span.get("parent_span_id"), "name": str(span.get("name") or "")[:256],
+            "parent_span_id": str(parent)[:16] if parent else None, "name": str(span.get("name") or "")[:256],
             "kind": str(span.get("kind") or "internal")[:16], "status": str(span.get("status") or "ok")[:16],
             "started_at": _time(span.get("started_at")), "duration_ms": span.get("duration_ms"),
             "attributes": span.get("attributes") or {}}
 
 
 def _time(value: Any) -> dt.datetime:
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
-    if isinstance(value, dt.datetime):
-        return _aware(value)
-    if isinstance(value, str):
-        return _aware(dt.datetime.fromisoformat(value))
-    return dt.datetime.now(dt.UTC)
+    """A stored timestamp: ``value`` (epoch seconds, datetime or ISO text) when in range, else now."""
+    seconds = bound_timestamp(value) if value is not None else None
+    if seconds is None:
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 def _info(row: TraceRow, project: str) -> TraceInfo:

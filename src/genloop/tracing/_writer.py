@@ -4,12 +4,20 @@ A background thread drains the queue every ``flush_interval`` seconds (sooner wh
 and writes each batch in one transaction, idempotent by trace id, then deletes the spool segments
 whose traces have all committed. If the database is down it retries with backoff; the spool keeps
 everything, and whatever did not fit the bounded queue is replayed from the spool files.
+
+One record the store refuses must not stop the others: when a batch fails while the store answers, the
+batch is retried record by record, and a record that still fails goes to the dead-letter file
+(``<spool>/dead-letter.jsonl``: one JSON object per line with ``at``, ``reason`` and the ``record``),
+is counted in ``dead_lettered``, and the writer goes on. Replaying a spool does the same, so a poison
+record is never retried forever.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import logging
+import os
 import shutil
 import threading
 import time
@@ -18,13 +26,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.store import Store
+from genloop.tracing._bounds import bound_record
 from genloop.tracing._service import write_records
 from genloop.tracing._spool import Spool, orphaned_records
 
-__all__ = ["TraceWriter"]
+__all__ = ["DEAD_LETTER_FILE", "TraceWriter"]
+
+DEAD_LETTER_FILE = "dead-letter.jsonl"
 
 log = logging.getLogger("genloop.tracing")
 
@@ -71,6 +83,9 @@ class TraceWriter:
         self.committed = 0
         self.replayed = 0
         self.failures = 0
+        self.dead_lettered = 0
+        self.dead_letter_path = spool_dir / DEAD_LETTER_FILE
+        self._dead_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -101,11 +116,25 @@ class TraceWriter:
     # -- hot path ------------------------------------------------------------------------------------
 
     def submit(self, record: dict[str, Any]) -> None:
-        """Spool one trace record and queue it for the database; returns without waiting for either."""
-        line = orjson.dumps(record, default=str) + b"\n"
+        """Spool one trace record and queue it for the database; returns without waiting for either.
+
+        A record that cannot be encoded as it is (an integer beyond 64 bits, a lone surrogate, nesting too
+        deep) or that holds NUL characters is bounded first (:func:`~genloop.tracing._bounds.bound_record`).
+        """
         spool = self._spool
         if spool is None:
             raise RuntimeError("TraceWriter.submit() before start()")
+        try:
+            line = orjson.dumps(record, default=str) + b"\n"
+        except (orjson.JSONEncodeError, TypeError, RecursionError):
+            line = b"\\u0000"  # bound below
+        if b"\\u0000" in line:
+            record = bound_record(record)
+            try:
+                line = orjson.dumps(record, default=str) + b"\n"
+            except (orjson.JSONEncodeError, TypeError, RecursionError) as exc:
+                self._dead_letter(record, f"cannot be encoded: {exc}")
+                return
         with self._lock:
             segment = spool.append(line)
             self.submitted += 1
@@ -204,29 +233,89 @@ class TraceWriter:
                 log.info("replayed %d spooled traces from %s", len(records), folder.name)
 
     def _write(self, records: list[dict[str, Any]]) -> bool:
+        """Write ``records``; False only when the store is unreachable (the caller keeps them and retries).
+
+        A failed batch is retried record by record while the store answers; a record that still fails
+        goes to the dead-letter file, so every other record is stored.
+        """
         if not records:
             return True
+        try:
+            self._commit(records)
+        except Exception as exc:  # noqa: BLE001 - the store or one record; told apart below
+            if not self._store_answers():
+                return self._down(len(records))
+            log.warning("a batch of %d traces failed (%s); writing them one by one", len(records), exc)
+            for record in records:
+                if not self._write_one(record):
+                    return self._down(1)
+        self.failures = 0
+        return True
 
+    def _write_one(self, record: dict[str, Any]) -> bool:
+        """Write one record, or dead-letter it when the store answers but refuses it; False when the store is down."""
+        error: Exception | None = None
+        for _ in range(2):  # a second try rules out a transient conflict
+            try:
+                self._commit([record])
+                return True
+            except Exception as exc:  # noqa: BLE001 - told apart below
+                error = exc
+                if not self._store_answers():
+                    return False
+        self._dead_letter(record, f"{type(error).__name__}: {error}")
+        return True
+
+    def _commit(self, records: list[dict[str, Any]]) -> None:
         def fn(session: Session) -> list[dict[str, Any]]:
             new = write_records(session, records, self.actor)
             if self.on_commit is not None and new:
                 self.on_commit(session, new)
             return new
 
-        try:
-            new = self.store.db.write(fn)
-        except Exception:  # the database may be down; the spool keeps the traces
-            self.failures += 1
-            log.exception("writing %d traces failed; will retry", len(records))
-            time.sleep(min(5.0, 0.1 * 2 ** min(self.failures, 6)))
-            return False
-        self.failures = 0
+        new = self.store.db.write(fn)
         if self.after_commit is not None and new:
             try:
                 self.after_commit(new)
             except Exception:  # a metrics callback must not stop the writer
                 log.exception("after_commit callback failed")
-        return True
+
+    def _store_answers(self) -> bool:
+        try:
+            with self.store.db.read() as session:
+                session.execute(select(1))
+            return True
+        except Exception:  # noqa: BLE001 - any failure means the store is not answering
+            return False
+
+    def _down(self, n: int) -> bool:
+        self.failures += 1
+        log.error("the trace store is unreachable; %d traces wait in the spool and will be retried", n)
+        time.sleep(min(5.0, 0.1 * 2 ** min(self.failures, 6)))
+        return False
+
+    def _dead_letter(self, record: dict[str, Any], reason: str) -> None:
+        """Append ``record`` with ``reason`` to the dead-letter file and count it."""
+        entry = {"at": dt.datetime.now(dt.UTC).isoformat(), "reason": reason[:2000], "record": record}
+        try:
+            line = orjson.dumps(entry, default=str)
+        except (orjson.JSONEncodeError, TypeError, RecursionError):
+            entry["record"] = bound_record(dict(record))
+            try:
+                line = orjson.dumps(entry, default=str)
+            except (orjson.JSONEncodeError, TypeError, RecursionError):
+                line = orjson.dumps({**entry, "record": repr(record)[:1_000_000]})
+        with self._dead_lock:
+            self.dead_letter_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.dead_letter_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line + b"\n")
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            self.dead_lettered += 1
+        log.error("trace %s could not be stored and went to %s: %s", record.get("id"), self.dead_letter_path, reason)
 
     def _count_committed(self, n: int) -> None:
         with self._done:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from genloop.auth import CreatedKey, KeyInfo, KeyService
+from genloop.auth import SERVER_SCOPES, CreatedKey, KeyInfo, KeyService
+from genloop.errors import Forbidden
 from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page
 
@@ -17,7 +18,8 @@ router = APIRouter(tags=["keys"], default_response_class=JSONResponse)
 
 class KeyCreate(BaseModel):
     name: str
-    scopes: list[str] | None = Field(default=None, description="gateway, read, write, admin; default gateway")
+    scopes: list[str] | None = Field(default=None, description="gateway, read, write, admin (metrics, operator: "
+                                     "only by an operator key); default gateway")
     deployments: list[str] | None = Field(default=None, description="Deployments it may call; default all")
     rpm_limit: int | None = None
     tpm_limit: int | None = None
@@ -26,8 +28,16 @@ class KeyCreate(BaseModel):
 
 
 @router.post("/projects/{project}/keys", response_model=CreatedKey, status_code=201)
-def create_key(project: str, body: KeyCreate, store: StoreDep, actor: ActorDep) -> CreatedKey:
-    """Create a key; the response holds the secret, shown this once."""
+def create_key(project: str, body: KeyCreate, request: Request, store: StoreDep, actor: ActorDep) -> CreatedKey:
+    """Create a key; the response holds the secret, shown this once.
+
+    Server-wide scopes (``metrics``, ``operator``) are granted only by a key that holds ``operator``.
+    """
+    caller = getattr(request.state, "api_key", None)
+    wanted = SERVER_SCOPES.intersection(body.scopes or ())
+    if wanted and caller is not None and not caller.allows("operator"):
+        raise Forbidden(f"only an operator key may grant the {', '.join(sorted(wanted))} scope",
+                        hint="create it on the server: genloop keys create NAME --scope metrics")
     return KeyService(store, project, actor).create(body.name, **body.model_dump(exclude={"name"}))
 
 
