@@ -11,24 +11,27 @@ from dataclasses import dataclass
 
 from genloop.errors import InvalidInput
 
-__all__ = ["Ref", "parse_ref", "validate_label", "validate_name"]
+__all__ = ["MAX_VERSION", "Ref", "parse_ref", "validate_label", "validate_name"]
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
+# Matched with fullmatch: ``$`` also matches before a trailing newline, so ``re.match`` let "name\n" through.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_LABEL_RE = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
+#: Largest version number (versions are 32-bit integers in the store).
+MAX_VERSION = 2**31 - 1
 NAME_RULE = "1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"
 LABEL_RULE = "1-64 characters of letters, digits, '.', '_' or '-', starting with a letter"
 
 
 def validate_name(name: str, what: str = "name") -> str:
     """Return ``name`` if it is a valid entity name, else raise :class:`InvalidInput`."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or name in {".", ".."}:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name in {".", ".."}:
         raise InvalidInput(f"invalid {what} {name!r}", hint=f"use {NAME_RULE}")
     return name
 
 
 def validate_label(label: str) -> str:
     """Return ``label`` if it is a valid label or alias (``production``, ``champion``)."""
-    if not isinstance(label, str) or not _LABEL_RE.match(label):
+    if not isinstance(label, str) or not _LABEL_RE.fullmatch(label):
         raise InvalidInput(f"invalid label {label!r}", hint=f"use {LABEL_RULE}")
     if label == "latest":
         raise InvalidInput("'latest' is reserved", hint="it always means the newest version; pick another label")
@@ -67,14 +70,14 @@ def parse_ref(text: str | Ref) -> Ref:
         return Ref(name)
     if not selector:
         raise InvalidInput(f"reference {text!r} ends with '@'", hint=f"write {name}, {name}@7 or {name}@production")
-    if selector.isdigit():
-        version = int(selector)
-        if version < 1:
-            raise InvalidInput(f"reference {text!r}: versions start at 1", hint=f"write {name}@1")
+    if selector.isascii() and selector.isdigit():
+        version = int(selector) if len(selector) <= 10 else MAX_VERSION + 1
+        if not 1 <= version <= MAX_VERSION:
+            raise InvalidInput(f"reference {text!r}: versions start at 1 and go up to {MAX_VERSION}", hint=f"write {name}@1")
         return Ref(name, version=version)
     if selector == "latest":
         return Ref(name)
-    if not _LABEL_RE.match(selector):
+    if not _LABEL_RE.fullmatch(selector):
         raise InvalidInput(
             f"reference {text!r} has an invalid selector {selector!r}",
             hint=f"after '@' put a version number or a label ({LABEL_RULE})",

@@ -30,6 +30,8 @@ def test_parse_ref(text: str, expected: Ref) -> None:
         ("golden@prod uction", "invalid selector"),
         ("golden@1x", "invalid selector"),
         ("bad\x00name", "invalid name"),
+        ("golden@99999999999999999999999", "go up to 2147483647"),
+        ("golden@2147483648", "go up to 2147483647"),
     ],
 )
 def test_parse_ref_rejects_with_a_hint(text: str, needle: str) -> None:
@@ -53,3 +55,23 @@ def test_names_and_labels() -> None:
     for bad in ["latest", "7", "", "a b"]:
         with pytest.raises(InvalidInput):
             validate_label(bad)
+
+
+@pytest.mark.parametrize("bad", ["golden\n", "golden\r\n", "golden\n\n", "\ngolden"])
+def test_a_trailing_newline_is_not_a_name(bad: str) -> None:
+    """``$`` matches before a final newline: every name, label and key check matches the whole string."""
+    with pytest.raises(InvalidInput):
+        validate_name(bad)
+    with pytest.raises(InvalidInput):
+        validate_label(bad)
+
+
+def test_every_anchored_validation_pattern_matches_whole_strings() -> None:
+    """The same class elsewhere: dataset tags, metric keys, artifact key parts (folders on disk)."""
+    from genloop.datasets._tags import check_tag
+    from genloop.runs._checks import check_metrics
+    from genloop.store import ArtifactStore
+
+    for check in (check_tag, lambda v: check_metrics({v: 1.0}), ArtifactStore.check_key):
+        with pytest.raises(InvalidInput):
+            check("accuracy\n")

@@ -25,7 +25,7 @@ TAG_RULE = "1-64 characters of letters, digits, '.', '_' or '-', starting with a
 
 def check_tag(tag: str) -> str:
     """Return ``tag`` if valid, else raise :class:`InvalidInput`."""
-    if not isinstance(tag, str) or not _TAG_RE.match(tag):
+    if not isinstance(tag, str) or not _TAG_RE.fullmatch(tag):
         raise InvalidInput(f"invalid tag {tag!r}", hint=f"use {TAG_RULE}, e.g. {', '.join(COMMON_TAGS)}")
     return tag
 

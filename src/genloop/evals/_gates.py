@@ -27,7 +27,7 @@ _GATE = re.compile(r"^\s*([A-Za-z0-9_.:/\-]+?)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.
 
 def parse_gate(text: str) -> tuple[str, str, float]:
     """``"rouge_l>=0.4"`` -> ``("rouge_l", ">=", 0.4)``; an :class:`InvalidInput` says what is wrong."""
-    match = _GATE.match(text or "")
+    match = _GATE.fullmatch(text or "")
     if not match:
         raise InvalidInput(f"invalid gate {text!r}",
                            hint="write METRIC>=NUMBER (e.g. rouge_l>=0.4, rouge_l.ci_low>0.35) or no_regression:RUN_ID")

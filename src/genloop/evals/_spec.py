@@ -66,7 +66,7 @@ class CandidateSpec(BaseModel):
             raise ValueError("a candidate needs either 'prompt' and/or 'model', or 'output_column' alone")
         if self.output_column is not None and self.prompt is not None:
             raise ValueError("a candidate with 'output_column' takes no 'prompt'")
-        if self.name is not None and not _CANDIDATE_NAME.match(self.name):
+        if self.name is not None and not _CANDIDATE_NAME.fullmatch(self.name):
             raise ValueError(f"candidate name {self.name!r}: use letters, digits, '_' or '-' (64 at most)")
         return self
 
@@ -100,7 +100,7 @@ class JudgeSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _CANDIDATE_NAME.match(value):
+        if not _CANDIDATE_NAME.fullmatch(value):
             raise ValueError(f"judge name {value!r}: use letters, digits, '_' or '-'")
         return value
 

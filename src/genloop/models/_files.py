@@ -33,7 +33,7 @@ def check_uri(kind: str, uri: str) -> str:
     if len(uri) > 1024:
         raise InvalidInput(f"URI is {len(uri)} characters long; the registry keeps at most 1024", hint=_uri_hint(kind))
     if kind == "provider":
-        if "://" in uri or not _PROVIDER_URI.match(uri):
+        if "://" in uri or not _PROVIDER_URI.fullmatch(uri):
             raise InvalidInput(f"provider model URI {uri!r} must look like 'provider:model'", hint=_uri_hint(kind))
         return uri
     if not is_local_uri(uri):

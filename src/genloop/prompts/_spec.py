@@ -143,7 +143,7 @@ def _check_declared(declared: Any, used: set[str], where: Located) -> None:
         raise where.error(("variables",), f"must be a list of names, not {_kind(declared)}",
                           hint="e.g. variables: [product, question], or leave it out to infer it")
     for name in declared:
-        if not _IDENTIFIER.match(name):
+        if not _IDENTIFIER.fullmatch(name):
             raise where.error(("variables",), f"{name!r} is not a valid variable name",
                               hint="use letters, digits and '_', not starting with a digit")
     inferred = f"variables: [{', '.join(sorted(used))}]"
@@ -164,7 +164,7 @@ def _model(model: Any, where: Located) -> str | None:
         raise where.error(("model",), f"must be a string, not {_kind(model)}",
                           hint="write provider:model (openai:gpt-4o-mini) or a registry NAME@ref")
     if ":" in model:
-        if not _PROVIDER_MODEL.match(model):
+        if not _PROVIDER_MODEL.fullmatch(model):
             raise where.error(("model",), f"{model!r} is not a valid provider:model reference",
                               hint="write provider:model, e.g. openai:gpt-4o-mini")
         return model

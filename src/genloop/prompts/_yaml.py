@@ -75,7 +75,12 @@ def read_text_file(path: str | Path, what: str = "prompt file") -> str:
 def parse_yaml(text: str, filename: str) -> tuple[Any, Located]:
     """Parse one YAML document; return the data and where each field is. Syntax errors name file and line."""
     where = Located(filename)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        line = text.count("\n", 0, exc.position) + 1
+        raise where.error((), f"character {exc.character:#06x} is not allowed in YAML", line=line,
+                          hint="remove it: YAML takes printable Unicode text, tabs and line breaks") from None
     try:
         node = loader.get_single_node()
         if node is None:

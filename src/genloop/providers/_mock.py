@@ -175,7 +175,7 @@ class MockProvider(Provider):
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
         status = self.failures.get(number)
-        forced = _FAIL_MODEL.match(request.model)
+        forced = _FAIL_MODEL.fullmatch(request.model)
         if forced:
             status = int(forced.group(1))
         elif status is None and self.fail_rate and self._rng.random() < self.fail_rate:

@@ -28,7 +28,7 @@ def _factories() -> dict[str, ProviderFactory]:
     for args, kwargs in collect("providers"):
         values = {**dict(zip(("name", "factory"), args, strict=False)), **kwargs}
         name, factory = values.get("name"), values.get("factory")
-        if not isinstance(name, str) or not _NAME.match(name) or not callable(factory):
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or not callable(factory):
             raise InvalidInput(f"a plugin registered an invalid provider {name!r}",
                                hint="names are lowercase words such as 'openai'; the factory must be callable")
         factories.setdefault(name, factory)

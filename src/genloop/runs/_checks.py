@@ -10,10 +10,11 @@ from typing import Any
 
 from genloop.errors import InvalidInput
 
-__all__ = ["check_json", "check_metrics", "check_points", "check_step"]
+__all__ = ["check_json", "check_key", "check_metrics", "check_points", "check_step"]
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:-]{0,127}$")
 KEY_RULE = "1-128 characters of letters, digits, '_', '.', '/', ':' or '-'"
+_MAX_STEP = 2**63 - 1  # steps are 64-bit integers in the store
 
 
 def check_json(value: dict[str, Any] | None, what: str) -> dict[str, Any]:
@@ -42,17 +43,19 @@ def check_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """Metric names and finite numeric values."""
     if not isinstance(metrics, dict) or not metrics:
         raise InvalidInput("metrics must be a non-empty mapping of names to numbers", hint="e.g. {'loss': 0.42}")
-    out = {}
-    for key, value in metrics.items():
-        if not isinstance(key, str) or not _KEY_RE.match(key):
-            raise InvalidInput(f"invalid metric name {key!r}", hint=f"use {KEY_RULE}")
-        out[key] = _number(value, f"metric {key!r}")
-    return out
+    return {check_key(key): _number(value, f"metric {key!r}") for key, value in metrics.items()}
+
+
+def check_key(key: Any) -> str:
+    """A metric or series name (any value: a non-string from a JSON body is refused, not hashed)."""
+    if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+        raise InvalidInput(f"invalid metric name {key!r}", hint=f"use {KEY_RULE}")
+    return key
 
 
 def check_step(step: Any) -> int:
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise InvalidInput(f"step must be an integer >= 0, got {step!r}")
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= _MAX_STEP:
+        raise InvalidInput(f"step must be an integer >= 0 and <= {_MAX_STEP}, got {step!r}")
     return step
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from genloop.errors import Conflict, InvalidInput, NotFound
-from genloop.runs._checks import check_json, check_metrics, check_points, check_step
+from genloop.runs._checks import check_json, check_key, check_metrics, check_points, check_step
 from genloop.runs._context import ActiveRun
 from genloop.runs._refs import TypedRef, parse_typed_ref, resolve_typed
 from genloop.runs._schemas import FINAL_STATUSES, RUN_STATUSES, LineageNode, MetricPoint, Run, RunArtifact, RunInfo
@@ -47,7 +47,7 @@ class RunService:
 
         An input that does not resolve raises and no run is created.
         """
-        if not isinstance(kind, str) or not _KIND_RE.match(kind):
+        if not isinstance(kind, str) or not _KIND_RE.fullmatch(kind):
             raise InvalidInput(f"invalid run kind {kind!r}",
                                hint="use eval, tune, data, optimize, pipeline, or another lowercase word")
         if not isinstance(name, str) or len(name) > 256:
@@ -124,7 +124,7 @@ class RunService:
     def log_series(self, run_id: str, key: str, points: Iterable[MetricPoint | tuple[int, float] | dict[str, Any]]
                    ) -> None:
         """Append points ``(step, value)`` to the series ``key`` (scalar metrics are left as they are)."""
-        check_metrics({key: 0.0})
+        check_key(key)
         checked = check_points(points)
 
         def write(session: Session) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
-from genloop.store import Store
+from genloop.store import MAX_OFFSET, MAX_PAGE, Store
 
 __all__ = ["ActorDep", "LimitQ", "OffsetQ", "StoreDep", "get_actor", "get_store"]
 
@@ -26,5 +26,6 @@ async def get_actor(request: Request, x_genloop_actor: Annotated[str | None, Hea
 
 StoreDep = Annotated[Store, Depends(get_store)]
 ActorDep = Annotated[str, Depends(get_actor)]
-OffsetQ = Annotated[int, Query(ge=0, description="Items to skip")]
-LimitQ = Annotated[int, Query(ge=1, le=1000, description="Page size (1-1000)")]
+#: Every paged route takes these two, so a bound is declared (and documented in the OpenAPI) once.
+OffsetQ = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+LimitQ = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size (1-{MAX_PAGE})")]

@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 MAX_PAGE = 1000
+#: Largest page offset: the largest integer a JSON number holds exactly (and far inside SQL's 64-bit OFFSET).
+MAX_OFFSET = 2**53 - 1
 
 
 class Store:
@@ -46,11 +48,11 @@ class Store:
 
     @staticmethod
     def page_bounds(offset: int, limit: int) -> tuple[int, int]:
-        """Clamp pagination arguments (``limit`` 1..1000, ``offset`` >= 0)."""
+        """Check pagination arguments (``limit`` 1..1000, ``offset`` 0..2**53-1)."""
         from genloop.errors import InvalidInput
 
-        if offset < 0:
-            raise InvalidInput(f"offset must be >= 0, got {offset}")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
         if limit < 1 or limit > MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
         return offset, limit

@@ -45,7 +45,7 @@ class ArtifactStore:
         if not isinstance(key, str) or not key or key.startswith("/") or "\\" in key:
             raise InvalidInput(f"invalid artifact key {key!r}", hint="keys are relative paths like 'datasets/x/1.parquet'")
         for part in key.split("/"):
-            if part in {"", ".", ".."} or not _COMPONENT.match(part):
+            if part in {"", ".", ".."} or not _COMPONENT.fullmatch(part):
                 raise InvalidInput(
                     f"invalid artifact key {key!r}: component {part!r} is not allowed",
                     hint="use letters, digits, '.', '_', '=', '-' in each path component; no '..'",

@@ -22,7 +22,7 @@ from genloop.datasets import DatasetInfo, DatasetService, DatasetVersion, SplitR
 from genloop.datasets._export import MEDIA_TYPES, export_format
 from genloop.datasets._sources import format_from_name
 from genloop.errors import InvalidInput, PayloadTooLarge
-from genloop.server._deps import ActorDep, StoreDep
+from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page, Store
 
 router = APIRouter(tags=["datasets"])
@@ -48,7 +48,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 
 
 @router.get("/projects/{project}/datasets", response_model=Page[DatasetInfo])
-def list_datasets(project: str, store: StoreDep, offset: int = 0, limit: int = 50) -> Page[DatasetInfo]:
+def list_datasets(project: str, store: StoreDep, offset: OffsetQ = 0, limit: LimitQ = 50) -> Page[DatasetInfo]:
     """Datasets by name, each summarised by its latest version."""
     return DatasetService(store, project).list(offset=offset, limit=limit)
 
@@ -78,8 +78,8 @@ async def create_version(project: str, name: str, request: Request, response: Re
 
 
 @router.get("/projects/{project}/datasets/{name}/versions", response_model=Page[DatasetVersion])
-def list_versions(project: str, name: str, store: StoreDep, offset: int = 0,
-                  limit: int = 50) -> Page[DatasetVersion]:
+def list_versions(project: str, name: str, store: StoreDep, offset: OffsetQ = 0,
+                  limit: LimitQ = 50) -> Page[DatasetVersion]:
     """Versions of a dataset, newest first."""
     return DatasetService(store, project).versions(name, offset=offset, limit=limit)
 

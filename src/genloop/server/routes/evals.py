@@ -8,11 +8,11 @@ rows an in-process run writes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from genloop.evals import Comparison, EvalItem, EvalPair, EvalResult, EvalService, GateResult, JudgeAgreement
 from genloop.runs import RunInfo
@@ -26,20 +26,80 @@ def _svc(store: Any, project: str, actor: str | None = None) -> EvalService:
     return EvalService(store, project, actor=actor)
 
 
+# Counts and indexes are 32-bit integers in the store; a larger one is a 400 here, not a database error.
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
 class StartRun(BaseModel):
     name: str = "eval"
     spec: dict[str, Any]
-    spec_hash: str
+    spec_hash: str = Field(max_length=80)
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=list)
-    planned_items: int = 0
-    planned_pairs: int = 0
+    planned_items: Count = 0
+    planned_pairs: Count = 0
+
+
+class ItemRecord(BaseModel):
+    """One finished item as the client-side engine writes it (the columns of ``eval_items``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    example_id: str = Field(max_length=256)
+    example_index: Count
+    candidate: str = Field(max_length=128)
+    repeat: Count = 0
+    status: Literal["ok", "error"]
+    inputs: Any = Field(default_factory=dict)
+    output: str | None = None
+    reference: Any = None
+    scores: dict[str, Any] = Field(default_factory=dict)
+    judgments: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    latency_s: float | None = None
+    input_tokens: Count = 0
+    output_tokens: Count = 0
+    cost: float | None = None
+    spent: float = 0.0
+    cached: bool = False
+
+
+class PairRecord(BaseModel):
+    """One pairwise verdict as the client-side engine writes it (the columns of ``eval_pairs``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    judge: str = Field(max_length=128)
+    example_id: str = Field(max_length=256)
+    example_index: Count
+    candidate_a: str = Field(max_length=128)
+    candidate_b: str = Field(max_length=128)
+    repeat: Count = 0
+    status: Literal["ok", "unparsed", "error"]
+    winner: Literal["a", "b", "tie"] | None = None
+    consistent: bool | None = None
+    orders: list[Any] = Field(default_factory=list)
+    error: str | None = None
+    cost: float | None = None
+    spent: float = 0.0
+
+
+class CacheRecord(BaseModel):
+    """A cached model reply (``model_call_cache``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(max_length=80)
+    provider: str = Field(max_length=64)
+    model: str = Field(max_length=256)
+    response: Any
 
 
 class Batch(BaseModel):
-    items: list[dict[str, Any]] = Field(default_factory=list)
-    pairs: list[dict[str, Any]] = Field(default_factory=list)
-    cache: list[dict[str, Any]] = Field(default_factory=list)
+    items: list[ItemRecord] = Field(default_factory=list)
+    pairs: list[PairRecord] = Field(default_factory=list)
+    cache: list[CacheRecord] = Field(default_factory=list)
+
+
+class ContinueFrom(BaseModel):
+    run_id: str = Field(description="The interrupted run whose finished items are carried over")
 
 
 class FinishRun(BaseModel):
@@ -133,16 +193,18 @@ def done(project: str, run_id: str, store: StoreDep) -> dict[str, Any]:
 
 
 @router.post("/projects/{project}/evals/{run_id}/continue-from")
-def continue_from(project: str, run_id: str, body: dict[str, str], store: StoreDep, actor: ActorDep
+def continue_from(project: str, run_id: str, body: ContinueFrom, store: StoreDep, actor: ActorDep
                   ) -> dict[str, float]:
     """Carry the finished items of run ``body.run_id`` into this run."""
-    return {"spent": _svc(store, project, actor).backend.continue_from(body["run_id"], run_id)}
+    return {"spent": _svc(store, project, actor).backend.continue_from(body.run_id, run_id)}
 
 
 @router.post("/projects/{project}/evals/{run_id}/batch", status_code=204)
 def write_batch(project: str, run_id: str, body: Batch, store: StoreDep) -> Response:
     """Write finished items, verdicts and cache entries (one transaction)."""
-    _svc(store, project).backend.write_batch(run_id, body.items, body.pairs, body.cache)
+    _svc(store, project).backend.write_batch(run_id, [i.model_dump() for i in body.items],
+                                             [p.model_dump() for p in body.pairs],
+                                             [c.model_dump() for c in body.cache])
     return Response(status_code=204)
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from genloop.errors import InvalidInput, PayloadTooLarge
 from genloop.models import ModelDetail, ModelInfo, ModelService, ModelVersion, RegisterModel
-from genloop.server._deps import ActorDep, StoreDep
+from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page, Store
 
 router = APIRouter(tags=["models"])
@@ -44,7 +44,7 @@ def _created(response: Response, result: tuple[ModelVersion, bool]) -> ModelVers
 
 
 @router.get("/projects/{project}/models", response_model=Page[ModelInfo])
-def list_models(project: str, store: StoreDep, offset: int = 0, limit: int = 50) -> Page[ModelInfo]:
+def list_models(project: str, store: StoreDep, offset: OffsetQ = 0, limit: LimitQ = 50) -> Page[ModelInfo]:
     """Registered models by name, each with its latest version, status and aliases."""
     return ModelService(store, project).list(offset=offset, limit=limit)
 
@@ -108,7 +108,7 @@ def _save_files(store: Store, root: Path, rel_paths: list[Any], files: list[Uplo
 
 
 @router.get("/projects/{project}/models/{name}/versions", response_model=Page[ModelVersion])
-def list_versions(project: str, name: str, store: StoreDep, offset: int = 0, limit: int = 50) -> Page[ModelVersion]:
+def list_versions(project: str, name: str, store: StoreDep, offset: OffsetQ = 0, limit: LimitQ = 50) -> Page[ModelVersion]:
     """Versions of a model, newest first."""
     return ModelService(store, project).versions(name, offset=offset, limit=limit)
 

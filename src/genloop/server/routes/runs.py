@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from genloop.errors import PayloadTooLarge
 from genloop.runs import MetricPoint, Run, RunArtifact, RunInfo, RunService
-from genloop.server._deps import ActorDep, StoreDep
+from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page
 
 router = APIRouter(tags=["runs"])
@@ -66,8 +66,8 @@ def start_run(project: str, body: StartRequest, store: StoreDep, actor: ActorDep
 
 
 @router.get("/projects/{project}/runs", response_model=Page[RunInfo])
-def list_runs(project: str, store: StoreDep, kind: str | None = None, status: str | None = None, offset: int = 0,
-              limit: int = 50) -> Page[RunInfo]:
+def list_runs(project: str, store: StoreDep, kind: str | None = None, status: str | None = None, offset: OffsetQ = 0,
+              limit: LimitQ = 50) -> Page[RunInfo]:
     """Runs of a project, newest first."""
     return RunService(store, project).list(kind=kind, status=status, offset=offset, limit=limit)
 
