@@ -29,7 +29,8 @@ class FeedbackInfo(BaseModel):
 
     id: int
     project: str
-    trace_id: str
+    trace_id: str | None = Field(default=None, description="The trace; None for feedback on an eval item")
+    eval_item_id: int | None = Field(default=None, description="The eval item, for ratings from a review queue")
     name: str
     kind: FeedbackKind
     value: float | bool | str | None = None

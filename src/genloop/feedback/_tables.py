@@ -12,7 +12,10 @@ from genloop.store import Base, JSONType, UTCDateTime, utcnow
 
 
 class FeedbackRow(Base):
-    """One piece of feedback on a trace. No foreign key: feedback may arrive while its trace is in flight."""
+    """One piece of feedback on a trace or an eval item (``eval_item_id``, from a review queue; no trace then).
+
+    No foreign key: feedback may arrive while its trace is in flight, and outlives a deleted trace or run.
+    """
 
     __tablename__ = "feedback"
     __table_args__ = (
@@ -22,7 +25,8 @@ class FeedbackRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    trace_id: Mapped[str] = mapped_column(String(32))
+    trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    eval_item_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     name: Mapped[str] = mapped_column(String(128), default="score")
     kind: Mapped[str] = mapped_column(String(16))  # numeric | boolean | categorical | comment | correction
     value_number: Mapped[float | None] = mapped_column(Float, nullable=True)
