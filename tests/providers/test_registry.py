@@ -88,7 +88,15 @@ async def test_keys_and_base_urls_from_settings_and_env(plugin_manager: pluggy.P
         assert isinstance(anthropic_provider, AnthropicProvider)
         assert anthropic_provider._headers()["x-api-key"] == "sk-ant-settings"
         assert isinstance(gemini_provider, GeminiProvider) and gemini_provider.base_url == "http://proxy/v1beta"
-        assert gemini_provider._headers()["x-goog-api-key"] == "AIza-env"
+        # a base URL chosen by the caller never receives the key from settings or the environment
+        assert "x-goog-api-key" not in gemini_provider._headers()
+    for name, header in (("openai", "authorization"), ("anthropic", "x-api-key"), ("gemini", "x-goog-api-key")):
+        chosen = get_provider(name, settings=settings, base_url="http://attacker.example/v1")
+        async with chosen:
+            assert header not in chosen._headers(), name
+        explicit = get_provider(name, settings=settings, base_url="http://proxy/v1", api_key="sk-given")
+        async with explicit:
+            assert "sk-given" in str(explicit._headers()), name
 
 
 def test_missing_key_names_the_variables(plugin_manager: pluggy.PluginManager) -> None:

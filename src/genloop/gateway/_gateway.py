@@ -26,6 +26,7 @@ from genloop.refs import _NAME_RE
 from genloop.settings import Settings
 from genloop.store import Store
 from genloop.tracing import TraceWriter, new_span_id, new_trace_id
+from genloop.tracing._bounds import bound_scalars
 
 __all__ = ["Caller", "Gateway"]
 
@@ -170,17 +171,25 @@ class Gateway:
                            "status": "ok", "started_at": now, "attributes": {}}]}
 
     def finish(self, rec: dict[str, Any], key: KeyInfo | None) -> None:
-        """Close the trace: latency, metrics, key usage, and hand it to the writer (never raises)."""
+        """Close the trace: latency, metrics, key usage, and hand it to the writer (never raises).
+
+        The record's typed fields are bounded first, and a failure in metrics or limits is logged, never a
+        reason to drop the trace: every answered request has its trace.
+        """
         try:
             latency = round((time.perf_counter() - rec.pop("_clock")) * 1000, 3)
             rec["latency_ms"] = latency
             root = rec["spans"][0]
             root["duration_ms"] = latency
             root["status"] = "ok" if rec["status"] == "ok" else "error"
+            bound_scalars(rec)
             self.metrics.observe(rec)
             if key is not None:
                 tokens = (rec.get("input_tokens") or 0) + (rec.get("output_tokens") or 0)
                 self.limiter.record(key, tokens, rec.get("cost_usd") or 0.0)
+        except Exception:  # noqa: BLE001 - accounting must never cost the trace
+            log.exception("could not account for trace %s; recording it anyway", rec.get("id"))
+        try:
             self.writer.submit(rec)
         except Exception:  # tracing must never fail a request that was answered
             log.exception("could not record trace %s", rec.get("id"))

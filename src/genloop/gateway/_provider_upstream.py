@@ -43,6 +43,8 @@ class ProviderUpstream:
             result = await asyncio.wait_for(self._provider(target).chat(request), timeout)
         except (TimeoutError, GenLoopError) as exc:
             raise _provider_error(target, exc) from exc
+        except _MALFORMED as exc:  # a plugin provider that let a parsing error through
+            raise _malformed(target, exc) from exc
         message: dict[str, Any] = {"role": "assistant", "content": result.text}
         if result.tool_calls:
             message["tool_calls"] = result.tool_calls
@@ -60,6 +62,8 @@ class ProviderUpstream:
             result = await asyncio.wait_for(self._provider(target).embed(request), timeout)
         except (TimeoutError, GenLoopError) as exc:
             raise _provider_error(target, exc) from exc
+        except _MALFORMED as exc:
+            raise _malformed(target, exc) from exc
         data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(result.vectors)]
         usage = result.usage.input_tokens
         return {"object": "list", "data": data, "model": _public_model(target, result.model),
@@ -82,6 +86,8 @@ class ProviderUpstream:
                     return
                 except (TimeoutError, GenLoopError) as exc:
                     raise _provider_error(target, exc, mid_stream=True) from exc
+                except _MALFORMED as exc:
+                    raise _malformed(target, exc, retryable=False) from exc
                 if chunk.delta:
                     yield {**head, "choices": [{"index": 0, "delta": {"content": chunk.delta}, "finish_reason": None}]}
                 if chunk.finish_reason or chunk.usage is not None:
@@ -111,6 +117,14 @@ def _chat_request(target: Target, body: dict[str, Any]) -> Any:
 def _usage(usage: Any) -> dict[str, int]:
     return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
             "total_tokens": usage.input_tokens + usage.output_tokens}
+
+
+_MALFORMED = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+
+
+def _malformed(target: Target, exc: BaseException, *, retryable: bool = True) -> UpstreamError:
+    return UpstreamError(502, f"upstream {target.label} answered a malformed response ({type(exc).__name__}: "
+                         f"{str(exc)[:200]})", retryable=retryable, kind="protocol")
 
 
 def _provider_error(target: Target, exc: BaseException, *, mid_stream: bool = False) -> UpstreamError:

@@ -1,7 +1,10 @@
 """Calling OpenAI-compatible upstreams: a lean HTTP/1.1 pass-through (see ``_provider_upstream`` for the rest).
 
 Upstreams speak OpenAI-shaped dicts to the gateway: a completion, a stream of chunks, or an embedding list.
-Failures become :class:`UpstreamError` with the status to report and whether a retry may help.
+Failures become :class:`UpstreamError` with the status to report and whether a retry may help; so does an
+answer of the wrong shape (:func:`check_answer`, :func:`check_chunk`): ``choices`` that is not a list of
+objects with a message, token counts that are not integers, an embedding list that is not one. The
+gateway never passes such an answer on, and never fails on it later with a 500.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 import orjson
 
 from genloop.gateway._http1 import ConnectionFailed, LeanClient, Response
+from genloop.tracing._bounds import token_count
 
-__all__ = ["OpenAIUpstream", "Target", "UpstreamError", "UpstreamStream"]
+__all__ = ["OpenAIUpstream", "Target", "UpstreamError", "UpstreamStream", "check_answer", "check_chunk"]
 
 _RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
@@ -135,7 +139,7 @@ class OpenAIUpstream:
         if not isinstance(data, dict) or ("choices" not in data and "data" not in data):
             raise UpstreamError(502, f"upstream {target.label} answered something that is not an OpenAI response: "
                                 f"{raw[:120]!r}", retryable=True, kind="protocol")
-        return data
+        return check_answer(target, data, "embed" if path == "/embeddings" else "chat")
 
     async def open_stream(self, target: Target, body: dict[str, Any], timeout: float) -> UpstreamStream:
         """Start a streamed completion; raises before any chunk if the upstream refuses."""
@@ -182,6 +186,7 @@ async def _sse_chunks(response: Response, target: Target, timeout: float) -> Asy
                     error = chunk["error"]
                     message = error.get("message") if isinstance(error, dict) else error
                     raise UpstreamError(502, f"upstream {target.label} failed mid-stream: {message}", retryable=False)
+                check_chunk(target, chunk)
                 finished = finished or any(c.get("finish_reason") for c in chunk.get("choices") or ())
                 yield chunk
         if not finished:  # the connection ended before [DONE] and before any finish_reason
@@ -210,3 +215,62 @@ def _status_error(target: Target, status: int, raw: bytes, retry_after: str | No
             wait = None
     return UpstreamError(status, f"upstream {target.label} answered HTTP {status}: {message}",
                          retryable=status in _RETRYABLE or status >= 500, retry_after=wait)
+
+
+def _malformed(target: Target, what: str, *, retryable: bool = True) -> UpstreamError:
+    return UpstreamError(502, f"upstream {target.label} answered a malformed response: {what}", retryable=retryable,
+                         kind="protocol")
+
+
+def _check_usage(target: Target, usage: Any, *, retryable: bool = True) -> None:
+    if usage is None:
+        return
+    if not isinstance(usage, dict):
+        raise _malformed(target, "usage is not an object", retryable=retryable)
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = usage.get(name)
+        if value is not None and token_count(value) is None:
+            raise _malformed(target, f"usage.{name} is not a token count ({str(value)[:40]!r})", retryable=retryable)
+
+
+def check_answer(target: Target, data: dict[str, Any], op: str) -> dict[str, Any]:
+    """``data`` when it is a well-formed OpenAI chat completion (``op="chat"``) or embedding list, else 502."""
+    _check_usage(target, data.get("usage"))
+    if op == "embed":
+        rows = data.get("data")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("embedding"), (list, str))
+                                                 for r in rows):
+            raise _malformed(target, "data is not a list of embeddings")
+        return data
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise _malformed(target, "choices is not a non-empty list")
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, dict) or not isinstance(choice.get("message"), dict):
+            raise _malformed(target, f"choices[{i}] has no message object")
+        content = choice["message"].get("content")
+        if content is not None and not isinstance(content, str):
+            raise _malformed(target, f"choices[{i}].message.content is not text")
+    return data
+
+
+def check_chunk(target: Target, chunk: Any) -> None:
+    """Raise a (non-retryable: the stream has begun) 502 when a stream event is not an OpenAI chunk."""
+    if not isinstance(chunk, dict):
+        raise _malformed(target, "a stream event is not an object", retryable=False)
+    _check_usage(target, chunk.get("usage"), retryable=False)
+    choices = chunk.get("choices")
+    if choices is None:
+        return
+    if not isinstance(choices, list):
+        raise _malformed(target, "a stream event's choices is not a list", retryable=False)
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise _malformed(target, "a stream event's choice is not an object", retryable=False)
+        delta = choice.get("delta")
+        if delta is not None and not isinstance(delta, dict):
+            raise _malformed(target, "a stream event's delta is not an object", retryable=False)
+        if delta and delta.get("content") is not None and not isinstance(delta["content"], str):
+            raise _malformed(target, "a stream event's content is not text", retryable=False)
+        if type(choice.get("index", 0)) is not int:
+            raise _malformed(target, "a stream event's choice index is not an integer", retryable=False)

@@ -2,6 +2,12 @@
 
 Keys live in a ``SecretStr`` and go only into request headers built per call, never into the client's
 default headers, URLs, reprs, logs or error messages (an upstream message that echoes the key is redacted).
+A key from settings or the environment goes only to the base URL from settings, the environment or the
+wire format's default: a ``base_url`` passed in ``config`` gets no key unless ``api_key`` is passed too
+(a named provider connection passes both), so a caller-chosen URL never receives the server's key.
+
+An answer of the wrong shape (``choices`` not a list, token counts that are not integers, a missing
+message) is a :class:`ProviderError` (retryable), never a ``TypeError`` from deep inside the parsing.
 """
 
 from __future__ import annotations
@@ -37,8 +43,62 @@ _HINTS = {
 }
 
 
+_MALFORMED = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+
+
+def _malformed(provider: Any, exc: BaseException) -> ProviderError:
+    return ProviderError(f"{provider.name} answered a malformed response ({type(exc).__name__}: {str(exc)[:200]})",
+                         hint="the endpoint does not speak this wire format correctly", retryable=True,
+                         provider=provider.name)
+
+
+def _guard_call(fn: Any) -> Any:
+    @functools.wraps(fn)
+    async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(self, *args, **kwargs)
+        except ProviderError:
+            raise
+        except _MALFORMED as exc:
+            if isinstance(exc, InvalidInput):
+                raise
+            raise _malformed(self, exc) from exc
+
+    guarded._guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _guard_stream(fn: Any) -> Any:
+    @functools.wraps(fn)
+    async def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stream = fn(self, *args, **kwargs)
+        try:
+            async for item in stream:
+                yield item
+        except ProviderError:
+            raise
+        except _MALFORMED as exc:
+            raise _malformed(self, exc) from exc
+        finally:
+            await stream.aclose()
+
+    guarded._guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
 class HTTPProvider(Provider):
     """Base of the HTTP wire formats: configured by base URL and key, as pydantic-ai separates them."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each wire format's parsing is guarded: a malformed answer becomes a ProviderError."""
+        super().__init_subclass__(**kwargs)
+        for name in ("chat", "complete", "embed"):
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "_guarded", False):
+                setattr(cls, name, _guard_call(fn))
+        fn = cls.__dict__.get("chat_stream")
+        if fn is not None and not getattr(fn, "_guarded", False):
+            setattr(cls, "chat_stream", _guard_stream(fn))
 
     #: Read ``<settings_prefix>_api_key`` / ``_base_url`` from Settings, then these environment variables.
     settings_prefix: ClassVar[str]
@@ -83,7 +143,8 @@ class HTTPProvider(Provider):
     def from_settings(cls, settings: Any, **config: Any) -> HTTPProvider:
         """Build from Settings and the standard environment variables; ``config`` overrides both."""
         prefix = cls.settings_prefix
-        if config.get("api_key") is None:
+        chosen_url = config.get("base_url") is not None
+        if config.get("api_key") is None and not chosen_url:  # the server's key, for the server's endpoint only
             config["api_key"] = getattr(settings, f"{prefix}_api_key", None) or _env(cls.key_env_vars)
         if config.get("base_url") is None:
             config["base_url"] = getattr(settings, f"{prefix}_base_url", None) or _env(cls.base_url_env_vars)

@@ -25,8 +25,8 @@ __all__ = [
 class Usage(BaseModel):
     """Tokens one call consumed, as the upstream counted them (0 when it did not say)."""
 
-    input_tokens: int = 0
-    output_tokens: int = 0
+    input_tokens: int = Field(default=0, ge=0, le=2**31 - 1)
+    output_tokens: int = Field(default=0, ge=0, le=2**31 - 1)
 
     @property
     def total_tokens(self) -> int:
