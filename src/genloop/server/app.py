@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from genloop import __version__
 from genloop.errors import GenLoopError
+from genloop.server._limits import BodyLimitMiddleware, BodyTooLarge
 from genloop.settings import Settings
 from genloop.store import Store
 
@@ -42,6 +43,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         redoc_url=None,
     )
     app.state.store = store
+    app.add_middleware(BodyLimitMiddleware, max_body_mb=store.settings.max_body_mb,
+                       max_upload_mb=store.settings.max_upload_mb)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
 
@@ -65,6 +68,10 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
                           "hint": "see the schema at /api/v1/docs"}}
         return JSONResponse(body, status_code=400)
 
+    @app.exception_handler(BodyTooLarge)
+    async def _body_too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse(exc.error.to_payload(), status_code=413, headers={"connection": "close"})
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = _HTTP_TYPES.get(exc.status_code, "http_error")
@@ -81,12 +88,14 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
 
 
 def create_server(settings: Settings | None = None) -> Any:
-    """The app ``genloop server`` runs: the REST API plus the OpenAI-compatible gateway on one port.
+    """The app ``genloop server`` runs: Studio, the REST API and the OpenAI-compatible gateway on one port.
 
-    ``/v1/*``, ``/metrics`` and ``/healthz`` go to the gateway; everything else to the REST API. With
-    ``GENLOOP_AUTH`` on, every route but the health checks needs an API key.
+    ``/v1/*``, ``/metrics`` and ``/healthz`` go to the gateway, ``/api/*`` to the REST API, every other
+    path to Studio (the web UI). With ``GENLOOP_AUTH`` on, every route but the health checks needs an API
+    key: a bearer key for the APIs, a key entered once at Studio's login for its pages.
     """
     from genloop.gateway import with_gateway
+    from genloop.studio import with_studio
 
     store = Store(settings)
-    return with_gateway(create_app(store), store)
+    return with_studio(with_gateway(create_app(store), store), store)

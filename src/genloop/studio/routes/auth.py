@@ -1,0 +1,55 @@
+"""Login and logout. With ``GENLOOP_AUTH`` on, Studio asks for an API key once and keeps its id in the
+signed session cookie; with auth off, the local user is an admin and these pages only say so."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from genloop.auth import KeyService
+from genloop.errors import Unauthorized
+from genloop.studio._context import StudioDep, VisitorDep
+from genloop.studio._session import Session, secure_cookie
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this server (``/x``), never ``//host`` or a full URL: no open redirect."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_page(visitor: VisitorDep, next: str = "/") -> Response:
+    """The key form (auth on), or a note that no login is needed (auth off)."""
+    insecure = visitor.auth and secure_cookie(visitor.settings, visitor.request.url.scheme,
+                                              visitor.request.url.hostname) and visitor.request.url.scheme != "https"
+    return visitor.render("login.html", next=_safe_next(next), error=None, insecure=insecure)
+
+
+@router.post("/login")
+async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/")) -> Response:
+    """Check the key like the REST API does; a key without the ``read`` scope cannot use Studio."""
+    if not visitor.auth:
+        return visitor.redirect(_safe_next(next))
+    try:
+        info = await run_in_threadpool(KeyService.verify, visitor.store, key.strip())
+    except Unauthorized as exc:
+        return visitor.render("login.html", status=401, next=_safe_next(next), error=exc.message, insecure=False)
+    if not info.allows("read"):
+        return visitor.render("login.html", status=403, next=_safe_next(next), insecure=False,
+                              error=f"key {info.id} lacks the 'read' scope Studio needs (it has "
+                                    f"{', '.join(info.scopes)}); create one with --scope read,write")
+    # a new session (and CSRF token) at login: a token planted before login is worthless after it
+    session = Session(key_id=info.id, project=info.project)
+    target = _safe_next(next)
+    return visitor.redirect(target if target != "/" else f"/projects/{info.project}", session=session)
+
+
+@router.post("/logout")
+def logout(studio: StudioDep) -> Response:
+    """End the session (a fresh anonymous one replaces it)."""
+    return studio.redirect("/login" if studio.auth else "/", session=Session())

@@ -1,0 +1,7 @@
+"""Studio pages: runs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
