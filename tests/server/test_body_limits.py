@@ -84,3 +84,20 @@ def test_the_default_limit_refuses_a_50_mb_template(tmp_path) -> None:  # type: 
         _assert_413(response, "GENLOOP_MAX_BODY_MB")
         assert response.json()["error"]["details"] == {"limit_bytes": 16 << 20, "setting": "GENLOOP_MAX_BODY_MB"}
     store.close()
+
+
+def test_the_gateway_bounds_declared_and_chunked_bodies_naming_its_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from genloop.gateway import with_gateway
+
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                        artifacts_uri=str(tmp_path / "artifacts"), gateway_max_body_mb=1 / 16)
+    store = Store(settings)
+    with BackgroundServer(with_gateway(create_app(store), store)) as srv, httpx.Client(base_url=srv.url) as http:
+        for body in (b'{"pad": "' + b"x" * (100 << 10) + b'"}', _chunks(200 << 10)):
+            response = http.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+            assert response.status_code == 413, response.text
+            error = response.json()["error"]
+            assert error["code"] == "request_too_large" and "GENLOOP_GATEWAY_MAX_BODY_MB" in error["message"]
+        # the REST half of the same server keeps its own limit
+        _assert_413(http.post(f"{P}/prompts/big/versions", json={"template": "x" * (17 << 20)}), "GENLOOP_MAX_BODY_MB")
+    store.close()

@@ -36,8 +36,8 @@ class Exchange:
         """The whole request body; :class:`GatewayError` 413 past ``limit`` bytes (checked before reading)."""
         declared = self.headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise GatewayError(413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes",
-                               code="request_too_large")
+            raise GatewayError(413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes; "
+                               "raise GENLOOP_GATEWAY_MAX_BODY_MB on the server", code="request_too_large")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -49,8 +49,8 @@ class Exchange:
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise GatewayError(413, f"request body is over the limit of {limit} bytes",
-                                       code="request_too_large")
+                    raise GatewayError(413, f"request body is over the limit of {limit} bytes; raise "
+                                       "GENLOOP_GATEWAY_MAX_BODY_MB on the server", code="request_too_large")
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
