@@ -13,6 +13,7 @@ from genloop.errors import Conflict, InvalidInput, NotFound
 from genloop.refs import parse_ref, validate_name
 from genloop.review import _rating
 from genloop.review._fill import FillMixin
+from genloop.review._reports import ReportMixin
 from genloop.review._questions import Question
 from genloop.review._schemas import (
     ItemInfo,
@@ -30,7 +31,7 @@ from genloop.store._registry import Project, ensure_project, record_audit, requi
 __all__ = ["ReviewService"]
 
 
-class ReviewService(FillMixin):
+class ReviewService(FillMixin, ReportMixin):
     """Human review in one project; ``actor`` is the rater for claim, submit, skip and undo."""
 
     def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
