@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         description="Project whose deployments the gateway serves to callers without a key (auth off); a key's own "
         "project wins, and a caller may pick another with the x-genloop-project header when auth is off.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for state shared by every gateway process and replica (rate limits, budgets, the response "
+        "cache, circuit breakers), e.g. redis://redis:6379/0; unset: each process keeps its own. Needs genloop[redis].",
+    )
     gateway_max_inflight: int = Field(
         default=512,
         ge=1,

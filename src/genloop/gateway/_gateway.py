@@ -22,6 +22,7 @@ from genloop.gateway._errors import GatewayError
 from genloop.gateway._metrics import GatewayMetrics
 from genloop.gateway._request import Exchange
 from genloop.gateway._resilience import ResponseCache
+from genloop.gateway._shared import SharedBreakers, SharedCache, SharedRateLimiter, connect_redis
 from genloop.refs import _NAME_RE
 from genloop.settings import Settings
 from genloop.store import Store
@@ -48,7 +49,8 @@ class Gateway:
         self.store = store
         self.settings = settings
         self.snapshot = Snapshot()
-        self.limiter = RateLimiter()
+        self.redis = connect_redis(settings.redis_url) if settings.redis_url else None  # state shared by replicas
+        self.limiter = SharedRateLimiter(self.redis) if self.redis is not None else RateLimiter()
         self.writer = TraceWriter(
             store, settings.resolved_trace_spool_dir, batch_size=settings.trace_batch_size,
             flush_interval=settings.trace_flush_interval, queue_max=settings.trace_queue_max,
@@ -57,6 +59,8 @@ class Gateway:
         self.metrics = GatewayMetrics(pending=lambda: float(self.writer.pending),
                                       dead_lettered=lambda: float(self.writer.dead_lettered))
         self.dispatcher = Dispatcher(settings, pool_size=max(64, settings.gateway_max_inflight * 2))
+        if self.redis is not None:
+            self.dispatcher.breakers = SharedBreakers(self.redis)
         self.dispatcher.on_failure = lambda dep, variant, exc: self.metrics.add(
             "upstream_failures", (dep.name, variant.name, exc.kind))
         self.caches: dict[tuple[str, str], ResponseCache] = {}
@@ -157,7 +161,8 @@ class Gateway:
         key = (dep.project, dep.name)
         cache = self.caches.get(key)
         if cache is None:
-            cache = self.caches[key] = ResponseCache()
+            cache = self.caches[key] = (ResponseCache() if self.redis is None else
+                                        SharedCache(self.redis, f"genloop:cache:{dep.project}:{dep.name}:"))
         return cache
 
     # -- traces ----------------------------------------------------------------------------------
