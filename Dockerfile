@@ -1,13 +1,13 @@
 # GenLoop server image: REST API, Studio and the OpenAI-compatible gateway on one port.
-#   docker build -t genloop .                                  # server: PostgreSQL + S3 extras
-#   docker build -t genloop-train --build-arg EXTRAS=postgres,s3,train .   # adds TRL/PEFT (CPU torch)
+#   docker build -t genloop .                                  # server: PostgreSQL, S3, Redis extras
+#   docker build -t genloop-train --build-arg EXTRAS=postgres,s3,redis,train .   # adds TRL/PEFT (CPU torch)
 # Multi-stage: wheels are built in the first stage; the runtime stage has no compiler and runs as a
 # non-root user. Nothing is downloaded at run time.
 
 ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim AS build
-ARG EXTRAS=postgres,s3
+ARG EXTRAS=postgres,s3,redis
 # The CPU build of torch, so an image with the train extra carries no CUDA libraries; a GPU image sets this to
 # https://download.pytorch.org/whl/cu124 (or leaves torch to PyPI's default CUDA build).
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu

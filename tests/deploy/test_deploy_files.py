@@ -69,7 +69,7 @@ def test_compose_services_wire_together() -> None:
     text = (ROOT / "docker-compose.yaml").read_text()
     compose = yaml.safe_load(text)
     services = compose["services"]
-    assert {"genloop", "postgres", "minio"} <= set(services)
+    assert {"genloop", "postgres", "minio", "redis"} <= set(services)
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown service {dependency}"
@@ -105,8 +105,8 @@ def _validate(manifest: dict[str, Any]) -> None:
     {"autoscaling": {"enabled": False}, "replicaCount": 3, "ingress": {"enabled": True, "className": "nginx",
                                                                         "tls": [{"secretName": "tls", "hosts": ["x"]}]}},
     {"postgresql": {"enabled": True, "password": "secret"}, "existingSecret": ""},
-    {"existingSecret": "team-secrets", "secrets": {}},
-], ids=["defaults", "fixed-replicas-ingress", "bundled-postgresql", "existing-secret"])
+    {"existingSecret": "team-secrets", "secrets": {}, "redis": {"enabled": False}},
+], ids=["defaults", "fixed-replicas-ingress", "bundled-postgresql", "existing-secret-no-redis"])
 def test_chart_renders_valid_kubernetes_manifests(values: dict[str, Any]) -> None:
     docs = _render(values)
     kinds = sorted(doc["kind"] for doc in docs)
@@ -116,8 +116,11 @@ def test_chart_renders_valid_kubernetes_manifests(values: dict[str, Any]) -> Non
     assert ("HorizontalPodAutoscaler" in kinds) == values.get("autoscaling", {}).get("enabled", True)
     assert ("Ingress" in kinds) == values.get("ingress", {}).get("enabled", False)
     assert ("StatefulSet" in kinds) == values.get("postgresql", {}).get("enabled", False)
+    redis_on = values.get("redis", {}).get("enabled", True)
+    assert kinds.count("Deployment") == (2 if redis_on else 1)
     assert ("Secret" in kinds) == (not values.get("existingSecret"))
-    deployment = next(doc for doc in docs if doc["kind"] == "Deployment")
+    deployment = next(doc for doc in docs if doc["kind"] == "Deployment"
+                      and doc["metadata"]["labels"].get("app.kubernetes.io/component") == "server")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     container = pod["containers"][0]
@@ -126,6 +129,9 @@ def test_chart_renders_valid_kubernetes_manifests(values: dict[str, Any]) -> Non
     assert secret_name == (values.get("existingSecret") or "team-genloop")
     config = next(doc for doc in docs if doc["kind"] == "ConfigMap")
     assert set(config["data"]) <= SETTING_NAMES | {"AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"}
+    assert ("GENLOOP_REDIS_URL" in config["data"]) == redis_on
+    if redis_on:
+        assert config["data"]["GENLOOP_REDIS_URL"] == "redis://team-genloop-redis:6379/0"
 
 
 def test_chart_refuses_a_bundled_postgresql_without_a_password() -> None:
