@@ -1,12 +1,13 @@
 """Every Studio router. Each page family has its own module; add yours to ``ROUTERS`` (order is irrelevant:
 paths do not overlap)."""
 
-from genloop.studio.routes import audit, auth, datasets, home, models, prompts, runs
+from genloop.studio.routes import audit, auth, datasets, home, models, playground, prompts, runs
 
 ROUTERS = [
     auth.router,
     home.router,
     prompts.router,
+    playground.router,
     datasets.router,
     models.router,
     runs.router,
