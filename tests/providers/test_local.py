@@ -182,7 +182,8 @@ def test_evals_and_the_gateway_route_registered_checkpoints_to_this_provider(tin
     version = register_tiny_model(models, "tiny", path=tiny)
     target = resolve_target(models, "tiny@1", {"max_tokens": 4})
     assert (target.provider, target.model, target.ref, target.config) == ("local", version.uri, "tiny@1", {})
-    gateway = _target("tiny@1", type("Spec", (), {"base_url": None, "api_key_env": None})(), models, store.settings)
+    spec = type("Spec", (), {"base_url": None, "connection": None})()
+    gateway = _target("tiny@1", spec, models, store.settings, {})
     assert (gateway.provider, gateway.model, gateway.label) == ("local", version.uri, "tiny@1")
     DatasetService(store).create("golden", synthetic_tasks(4, kind="eval"), kind="eval")
     result = EvalService(store).run({"dataset": "golden", "candidates": [{"model": "tiny@1", "params": {

@@ -41,7 +41,7 @@ def parse_variant(text: str) -> dict[str, Any]:
             raise InvalidInput(f"invalid variant part {part!r} in {text!r}", hint="write key=value pairs")
         if key == "weight":
             variant[key] = float(value)
-        elif key in ("name", "prompt", "model", "base_url", "api_key_env"):
+        elif key in ("name", "prompt", "model", "base_url", "connection", "api_key_env"):
             variant[key] = value
         else:
             import yaml

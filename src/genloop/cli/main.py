@@ -14,6 +14,7 @@ import typer
 from genloop import __version__
 from genloop.cli import (
     audit,
+    connections,
     datasets,
     db,
     demo,
@@ -28,6 +29,7 @@ from genloop.cli import (
     models,
     optimize,
     prompts,
+    quality,
     runs,
     server,
     traces,
@@ -50,9 +52,12 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(traces.app, name="traces")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(keys.app, name="keys")
+app.add_typer(connections.app, name="connections")
 app.add_typer(tune.app, name="tune")
+app.add_typer(quality.app, name="quality")
 app.add_typer(db.app, name="db")
 models.app.command("merge")(optimize.merge)
+datasets.app.command("profile")(quality.profile)
 models.app.command("quantize")(optimize.quantize)
 app.command("lineage")(lineage.lineage)
 app.command("audit")(audit.audit)

@@ -20,7 +20,9 @@ def register(
     kind: Annotated[str, typer.Option("--kind", help="provider, checkpoint, adapter, merged or quantized.")],
     uri: Annotated[str, typer.Option("--uri", help="provider:model, a local path, or an fsspec URI.")],
     base: Annotated[str | None, typer.Option("--base", help="Base model ref (required for adapters).")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Provider base URL.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Provider base URL (gets no server keys).")] = None,
+    connection: Annotated[str | None, typer.Option("--connection", help="Provider connection (endpoint and key) "
+                                                   "an operator created.")] = None,
     description: Annotated[str, typer.Option("--description", help="What this version is.")] = "",
     config: Annotated[str | None, typer.Option("--config", help="Extra config as a JSON object.")] = None,
     copy: Annotated[bool, typer.Option("--copy", help="Copy a local path into the artifact store.")] = False,
@@ -34,6 +36,8 @@ def register(
             parsed = json.loads(config)
         except ValueError as exc:
             raise InvalidInput(f"--config is not JSON: {exc}", hint='write e.g. --config \'{"dtype": "bf16"}\'') from exc
+    if connection is not None:
+        parsed = {**(parsed or {}), "connection": connection}
     with get_client(project) as client:
         version, created = client.models.register_or_get(
             name, kind=kind, uri=uri, base=base, base_url=base_url, config=parsed, description=description, copy=copy,

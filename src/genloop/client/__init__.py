@@ -5,7 +5,7 @@
     client = genloop.Client("http://127.0.0.1:8000")   # a GenLoop server over REST
 
 Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``, ``evals``, ``deployments``,
-``traces``, ``feedback``, ``keys``, ``tuning``) is either the domain service itself (in-process) or its REST
+``traces``, ``feedback``, ``keys``, ``connections``, ``tuning``, ``quality``, ``review``) is either the domain service itself (in-process) or its REST
 twin (tuning, like evaluation, always runs its engine in the calling process); both return the same pydantic schemas and raise the
 same exceptions, and a test runs one scenario both ways to keep them identical.
 """
@@ -64,12 +64,15 @@ class Client:
     def _bind_local(self) -> None:
         from genloop.audit import AuditService
         from genloop.auth import KeyService
+        from genloop.connections import ConnectionService
         from genloop.datasets import DatasetService
         from genloop.deployments import DeploymentService
         from genloop.evals import EvalService
         from genloop.feedback import FeedbackService
         from genloop.models import ModelService
         from genloop.prompts import PromptService
+        from genloop.quality import QualityService
+        from genloop.review import ReviewService
         from genloop.runs import RunService
         from genloop.tracing import TraceService
         from genloop.tuning import TuningService
@@ -86,10 +89,14 @@ class Client:
         self.traces = TraceService(store, project=project)
         self.feedback = FeedbackService(store, project=project)
         self.keys = KeyService(store, project=project)
+        self.connections = ConnectionService(store)
         self.tuning = TuningService(store, project=project)
+        self.quality = QualityService(store, project=project)
+        self.review = ReviewService(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
+        from genloop.client._connections import RemoteConnections
         from genloop.client._datasets import RemoteDatasets
         from genloop.client._deployments import RemoteDeployments
         from genloop.client._evals import RemoteEvals
@@ -97,6 +104,8 @@ class Client:
         from genloop.client._keys import RemoteKeys
         from genloop.client._models import RemoteModels
         from genloop.client._prompts import RemotePrompts
+        from genloop.client._quality import RemoteQuality
+        from genloop.client._review import RemoteReview
         from genloop.client._runs import RemoteRuns
         from genloop.client._traces import RemoteTraces
         from genloop.client._tuning import RemoteTuning
@@ -112,7 +121,10 @@ class Client:
         self.traces = RemoteTraces(http, project=project)  # type: ignore[assignment]
         self.feedback = RemoteFeedback(http, project=project)  # type: ignore[assignment]
         self.keys = RemoteKeys(http, project=project)  # type: ignore[assignment]
+        self.connections = RemoteConnections(http)  # type: ignore[assignment]
         self.tuning = RemoteTuning(http, project=project, settings=self.settings)  # type: ignore[assignment]
+        self.quality = RemoteQuality(http, project=project)  # type: ignore[assignment]
+        self.review = RemoteReview(http, project=project)  # type: ignore[assignment]
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

@@ -23,8 +23,9 @@ class VariantSpec(BaseModel):
     """One way to answer: a prompt ref and/or a model ref, a weight, and parameter overrides.
 
     ``model`` is a registry ref (``tiny@champion``) or a provider model (``openai:gpt-4o-mini``); when
-    left out, the prompt version's own model is used. ``base_url`` and ``api_key_env`` point an
-    OpenAI-compatible model at another server (a self-hosted one, or the mock upstream).
+    left out, the prompt version's own model is used. ``connection`` names a provider connection an
+    operator created (endpoint and credentials); ``base_url`` points an OpenAI-compatible model at a server
+    of the deployment's choosing, which never receives a server-held credential.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -34,13 +35,18 @@ class VariantSpec(BaseModel):
     model: str | None = Field(default=None, description="Model ref (tiny@champion) or provider:model")
     weight: float = Field(default=1.0, ge=0, description="Share of traffic, relative to the other variants")
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides: temperature, max_tokens, ...")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL for this variant")
-    api_key_env: str | None = Field(default=None, description="Environment variable holding the upstream key")
+    connection: str | None = Field(default=None, description="Named provider connection (endpoint and credentials, "
+                                   "created by an operator: genloop connections create)")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL for this variant; it gets no "
+                                 "server credentials (use a connection for that)")
+    api_key_env: str | None = Field(default=None, description="Refused: use a connection (kept so older versions load)")
 
     @model_validator(mode="after")
     def _needs_target(self) -> VariantSpec:
         if not self.prompt and not self.model:
             raise ValueError("a variant needs a prompt ref, a model ref, or both")
+        if self.connection and self.base_url:
+            raise ValueError("give a connection or a base_url, not both (the connection holds the endpoint)")
         return self
 
 

@@ -159,6 +159,11 @@ def _validated(spec: dict[str, Any]) -> DeploymentSpec:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors()[:10])
         raise InvalidInput(f"invalid deployment: {problems}", hint="see `genloop deployments create --help`") from exc
     for variant in (*parsed.variants, *parsed.shadows, *parsed.fallbacks):
+        if variant.api_key_env:
+            raise InvalidInput(f"variant {variant.name!r}: api_key_env is no longer accepted (it let a deployment read "
+                               "any environment variable of the server)",
+                               hint="an operator creates a connection (genloop connections create NAME --provider "
+                                    "openai --base-url URL --secret-env VAR); the variant names it: connection=NAME")
         if variant.prompt:
             parse_ref(variant.prompt)
         if variant.model:

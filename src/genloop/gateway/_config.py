@@ -98,16 +98,19 @@ def build_snapshot(store: Store, settings: Settings, previous: Snapshot | None, 
     from genloop.models import ModelService
     from genloop.prompts import PromptService
 
+    from genloop.connections import ConnectionService
+
     store.cache.invalidate()  # read labels and aliases as they are now, not as cached
     snapshot = Snapshot(marker=marker, keys=KeyService.active_keys(store))
     prices = _price_table(settings)
+    connections = ConnectionService.resolve_all(store)
     for info in DeploymentService.latest_everywhere(store):
         key = (info.project, info.name)
         old = previous.deployments.get(key) if previous is not None else None
         try:
             prompts, models = PromptService(store, info.project), ModelService(store, info.project)
             variants, shadows, fallbacks = (
-                [_variant(spec, prompts, models, settings, prices) for spec in specs]
+                [_variant(spec, prompts, models, settings, prices, connections) for spec in specs]
                 for specs in (info.variants, info.shadows, info.fallbacks)
             )
             guard = old.guard if old is not None and old.info.guardrails == info.guardrails else _guard(info)
@@ -123,14 +126,15 @@ def build_snapshot(store: Store, settings: Settings, previous: Snapshot | None, 
     return snapshot
 
 
-def _variant(spec: VariantSpec, prompts: Any, models: Any, settings: Settings, prices: Any) -> Variant:
+def _variant(spec: VariantSpec, prompts: Any, models: Any, settings: Settings, prices: Any,
+             connections: dict[str, Any]) -> Variant:
     from genloop.prompts import render_version
 
     prompt = prompts.get(spec.prompt) if spec.prompt else None
     model_ref = spec.model or (prompt.model if prompt is not None else None)
     if not model_ref:
         raise ValueError(f"variant {spec.name!r} has no model: give it a model, or give its prompt one")
-    target = _target(model_ref, spec, models, settings)
+    target = _target(model_ref, spec, models, settings, connections)
     params = dict(prompt.params) if prompt is not None else {}
     params.update(spec.params)
     static = None
@@ -144,31 +148,49 @@ def _variant(spec: VariantSpec, prompts: Any, models: Any, settings: Settings, p
                    static_messages=static, params=params, price=price)
 
 
-def _target(model_ref: str, spec: VariantSpec, models: Any, settings: Settings) -> Target:
+def _target(model_ref: str, spec: VariantSpec, models: Any, settings: Settings, connections: dict[str, Any]) -> Target:
+    """Where a variant's calls go, and with which key.
+
+    Server-held keys go only where the operator sent them: a named connection (its endpoint and secret),
+    or a built-in provider's endpoint from settings (``openai:``, ``anthropic:``, ``gemini:``, with their
+    ``GENLOOP_*`` / provider settings). A ``base_url`` chosen by a deployment or a model version gets no key;
+    ``api_key_env`` is never read.
+    """
     from genloop.providers._local_load import LOCAL_KINDS, local_model_name
 
     provider, model = parse_model_target(model_ref)
     label = model_ref
     base_url = spec.base_url
+    connection = spec.connection
     if provider is None:  # a registry ref: the version's uri says provider:model, its config the endpoint
         version = models.get(model_ref)
         label = version.ref
-        base_url = base_url or version.config.get("base_url")
+        connection = connection or version.config.get("connection")
+        base_url = base_url or (None if connection else version.config.get("base_url"))
         if ":" in version.uri and not version.uri.startswith(("file:", "s3:", "gs:", "/")):
             provider, model = version.uri.split(":", 1)
-        elif version.kind in LOCAL_KINDS and not base_url:  # weights: run in-process by the local provider
+        elif version.kind in LOCAL_KINDS and not base_url and not connection:  # weights: run in-process
             provider, model = "local", local_model_name(version, models.get)
-        elif base_url:
+        elif base_url or connection:
             provider, model = "openai", str(version.config.get("served_model") or version.name)
         else:
             raise ValueError(f"model {version.ref} ({version.kind}, {version.uri}) is not served by any endpoint; "
-                             "serve it with an OpenAI-compatible server and register it with base_url")
-    api_key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
-    if provider == "openai":
-        base_url = base_url or settings.openai_base_url or os.environ.get("OPENAI_BASE_URL")
-        if api_key is None:
-            secret = settings.openai_api_key
-            api_key = secret.get_secret_value() if secret is not None else os.environ.get("OPENAI_API_KEY")
+                             "serve it with an OpenAI-compatible server and register it with a connection or base_url")
+    if connection:
+        found = connections.get(str(connection))
+        if found is None:
+            raise ValueError(f"connection {connection!r} does not exist; an operator creates it with "
+                             "genloop connections create")
+        if provider != found.provider:
+            raise ValueError(f"connection {found.name!r} speaks {found.provider}, not {provider} (model {model_ref})")
+        return Target(provider=provider, model=model, base_url=found.base_url, api_key=found.api_key, label=label)
+    if base_url:  # chosen by whoever wrote the deployment or the model: no server credentials go there
+        return Target(provider=provider, model=model, base_url=base_url, api_key=None, label=label)
+    api_key = None
+    if provider == "openai":  # the operator's endpoint and key from settings (other providers: ProviderUpstream)
+        base_url = settings.openai_base_url or os.environ.get("OPENAI_BASE_URL")
+        secret = settings.openai_api_key
+        api_key = secret.get_secret_value() if secret is not None else os.environ.get("OPENAI_API_KEY")
     return Target(provider=provider, model=model, base_url=base_url, api_key=api_key, label=label)
 
 

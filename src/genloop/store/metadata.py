@@ -23,6 +23,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "genloop.tracing._tables",
     "genloop.feedback._tables",
     "genloop.auth._tables",
+    "genloop.connections._tables",
     "genloop.review._tables",
 )
 

@@ -2,6 +2,7 @@
 
 from genloop.server.routes import (
     audit,
+    connections,
     datasets,
     deployments,
     evals,
@@ -10,6 +11,8 @@ from genloop.server.routes import (
     lineage,
     models,
     prompts,
+    quality,
+    review,
     runs,
     traces,
 )
@@ -24,6 +27,9 @@ ROUTERS = [
     deployments.router,
     traces.router,
     feedback.router,
+    review.router,
+    quality.router,
     keys.router,
+    connections.router,
     audit.router,
 ]
