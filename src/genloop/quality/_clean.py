@@ -5,7 +5,7 @@ Steps (``{"op": NAME, ...params}``):
 - ``normalize_unicode`` (``form``: NFKC by default) and ``normalize_whitespace`` (runs of spaces and tabs
   become one space, three or more newlines two, ends trimmed) change text;
 - ``strip_html`` removes tags and unescapes entities;
-- ``drop_empty`` removes rows whose text is blank; ``length`` removes rows outside ``min_chars`` /
+- ``drop_empty`` removes rows with a blank text field or a blank (non-system) message; ``length`` removes rows outside ``min_chars`` /
   ``max_chars`` / ``min_tokens`` / ``max_tokens`` (tokens: regex words);
 - ``keep_languages`` (``languages``: ISO codes) keeps rows in those languages (py3langid, ``quality`` extra);
 - ``guardrail`` (``checks``: guardrail check names, e.g. ``prompt_injection``, ``email``) removes rows
@@ -129,7 +129,15 @@ class Steps:
         return "\n".join(parts)
 
     def _drop_empty(self) -> Step:
-        return lambda row: row if self.document(row).strip() else None
+        def blank(value: Any) -> bool:
+            if isinstance(value, str):
+                return not value.strip()
+            if isinstance(value, list):
+                turns = [m for m in value if isinstance(m, dict) and m.get("role") != "system"]
+                return not turns or any(not str(m.get("content") or "").strip() for m in turns)
+            return False
+
+        return lambda row: None if any(blank(row.get(name)) for name in self.fields) else row
 
     def _length(self, min_chars: int | None = None, max_chars: int | None = None, min_tokens: int | None = None,
                 max_tokens: int | None = None) -> Step:

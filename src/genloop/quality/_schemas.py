@@ -6,7 +6,7 @@ The REST API sends these and the SDK returns them, in-process and remotely alike
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -130,7 +130,7 @@ class DedupRequest(BaseModel):
     """Body of ``POST .../quality/dedup``."""
 
     ref: str
-    method: Literal["exact", "near", "semantic"] = "near"
+    method: str = Field(default="near", description="exact, near or semantic")
     threshold: float = Field(default=0.8, description="Jaccard (near) or cosine (semantic) similarity, in (0, 1]")
     num_perm: int = 128
     ngram: int = 3
@@ -144,7 +144,7 @@ class ScrubRequest(BaseModel):
     """Body of ``POST .../quality/scrub``."""
 
     ref: str
-    mode: Literal["redact", "mask"] = "redact"
+    mode: str = Field(default="redact", description="redact or mask")
     checks: list[str] | None = Field(default=None, description="Guardrail checks (default: the PII checks)")
     columns: list[str] | None = None
     name: str | None = None
@@ -158,7 +158,7 @@ class DecontaminateRequest(BaseModel):
     eval_refs: list[str]
     n: int = Field(default=13, description="Word n-gram length of the overlap index")
     threshold: float | None = Field(default=0.8, description="Near-duplicate Jaccard threshold; None: n-grams only")
-    action: Literal["remove", "flag"] = "remove"
+    action: str = Field(default="remove", description="remove (write a new version) or flag (report only)")
     columns: list[str] | None = None
     name: str | None = None
     message: str = ""
@@ -190,7 +190,7 @@ class MapRequest(BaseModel):
     reference: str | None = Field(default=None, description="Reference version: flag traces far from its clusters")
     embedder: str | None = Field(default=None, description="hashed (default), sentence-transformers:NAME, or "
                                                             "provider:MODEL for an embeddings API")
-    projection: Literal["pca", "umap"] = "pca"
+    projection: str = Field(default="pca", description="pca or umap (needs umap-learn)")
     max_points: int = Field(default=20_000, description="Points returned (all are kept in the run's artifact)")
     seed: int = 0
 
