@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["SCOPES", "SERVER_SCOPES", "CreatedKey", "KeyInfo"]
 
-SCOPES = ("gateway", "read", "write", "admin", "metrics", "operator")
+SCOPES = ("gateway", "read", "write", "admin", "metrics", "operator", "annotate")
 """``gateway``: call /v1 (OpenAI API, OTLP); ``read``/``write``: the REST API; ``admin``: manage the project's
 keys (implies gateway, read, write). Server-wide, for the operator: ``metrics``: /metrics and the /healthz
 details of every project; ``operator``: manage provider connections (implies metrics, and admin in its
-own project)."""
+own project); ``annotate``: read and rate the items of the review queues the key is an annotator of, nothing
+else."""
 
 SERVER_SCOPES = frozenset({"metrics", "operator"})
 """Scopes over the whole server, not one project: only a key that holds ``operator`` may grant them over REST."""

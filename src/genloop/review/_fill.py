@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from genloop.errors import InvalidInput, NotFound
 from genloop.review._content import eval_payload, row_payload, trace_payload
-from genloop.review._schemas import TraceFilter
+from genloop.review._schemas import ItemsAdd, TraceFilter
 from genloop.review._tables import ItemRow
 from genloop.store._registry import require_project
 
@@ -163,6 +163,23 @@ class FillMixin:
                        "payload": row_payload(row, origin)}
 
         return self._insert(queue, rows())
+
+    def add(self, queue: str, spec: ItemsAdd) -> int:
+        """Add items from the one source ``spec`` names (see :class:`ItemsAdd`); returns how many were new."""
+        given = [k for k in ("traces", "run_id", "comparison", "dataset", "items") if getattr(spec, k) is not None]
+        if len(given) != 1:
+            raise InvalidInput(f"give exactly one source of items, got {', '.join(given) or 'none'}",
+                               hint="traces (a filter), run_id, comparison, dataset or items")
+        if spec.traces is not None:
+            return self.add_traces(queue, spec.traces)
+        if spec.run_id is not None:
+            return self.add_eval_run(queue, spec.run_id, candidate=spec.candidate)
+        if spec.comparison is not None:
+            c = spec.comparison
+            return self.add_comparison(queue, c.run_a, c.run_b, metric=c.metric, seed=c.seed)
+        if spec.dataset is not None:
+            return self.add_dataset(queue, spec.dataset, limit=spec.limit)
+        return self.add_items(queue, spec.items or [])
 
     def _eval_run(self, session: Session, run_id: str) -> None:
         from genloop.runs._tables import RunRow

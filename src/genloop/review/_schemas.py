@@ -10,8 +10,13 @@ from pydantic import BaseModel, Field
 from genloop.review._questions import Question
 
 __all__ = [
+    "Comparison",
+    "ExportRequest",
     "ItemInfo",
-    "ItemView",
+    "ItemsAdd",
+    "ItemsAdded",
+    "RatingSubmit",
+    "SkipRequest",
     "QueueCreate",
     "QueueInfo",
     "QueueProgress",
@@ -157,10 +162,48 @@ class QueueProgress(BaseModel):
     mine: RaterProgress | None = Field(default=None, description="The caller's own progress")
 
 
-class ItemView(BaseModel):
-    """An item with all its ratings (for owners and exports; raters see :class:`ItemInfo`)."""
+class Comparison(BaseModel):
+    """Two eval runs whose disagreements become pairwise items."""
 
-    item: ItemInfo
-    swapped: bool
-    payload: dict[str, Any]
-    ratings: list[RatingInfo]
+    run_a: str
+    run_b: str
+    metric: str | None = Field(default=None, description="Items where this score differs (default: the outputs)")
+    seed: int = 0
+
+
+class ItemsAdd(BaseModel):
+    """Where a queue's new items come from: give exactly one source."""
+
+    traces: TraceFilter | None = Field(default=None, description="Traces matching a saved filter")
+    run_id: str | None = Field(default=None, description="The items of an eval run ...")
+    candidate: str | None = Field(default=None, description="... of this candidate only")
+    comparison: Comparison | None = None
+    dataset: str | None = Field(default=None, description="The rows of a dataset version (NAME@VERSION)")
+    items: list[dict[str, Any]] | None = Field(default=None, description="Given items: messages/inputs, answer "
+                                                                         "(or answer_a and answer_b), reference")
+    limit: int | None = Field(default=None, ge=1, description="dataset: at most this many rows")
+
+
+class ItemsAdded(BaseModel):
+    queue: str
+    added: int
+    items: int
+
+
+class RatingSubmit(BaseModel):
+    """A rater's answers, keyed by question name."""
+
+    answers: dict[str, Any]
+    next: bool = Field(default=True, description="Also claim and return the next item")
+
+
+class SkipRequest(BaseModel):
+    later: bool = Field(default=False, description="Come back to it after the other items")
+
+
+class ExportRequest(BaseModel):
+    """Export a queue's labels to a new dataset version."""
+
+    kind: Literal["golden", "sft", "preference"]
+    name: str = Field(description="Dataset to add the version to")
+    message: str = ""
