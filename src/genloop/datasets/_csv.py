@@ -19,7 +19,7 @@ import pyarrow.csv as pcsv
 
 from genloop.datasets._jsonl import strip_temporal
 from genloop.datasets._kinds import KindSpec, describe_row
-from genloop.datasets._sources import Source
+from genloop.datasets._sources import UTF8_HINT, Source, utf8_problem
 from genloop.errors import InvalidInput
 
 __all__ = ["CsvSource"]
@@ -56,6 +56,8 @@ class CsvSource(Source):
             types.update({f.name: f.type for f in strip_temporal(inferred) if not f.type.equals(inferred.field(f.name).type)})
         if any(name in inferred.names and not inferred.field(name).type.equals(t) for name, t in types.items()):
             reader = self._open(types)
+        if any(pa.types.is_binary(f.type) for f in reader.schema):  # pyarrow's answer to cells that are not UTF-8
+            raise pa.ArrowInvalid("the CSV is not valid UTF-8")
         yield from reader
 
     # -- precise errors ------------------------------------------------------------------------
@@ -82,9 +84,17 @@ class CsvSource(Source):
         try:
             with open(self.path, newline="", encoding="utf-8-sig") as f:
                 return self._scan(csv.reader(f), spec, start)
-        except UnicodeDecodeError as exc:
-            return InvalidInput(f"{self.display} is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                hint="save the file as UTF-8")
+        except UnicodeDecodeError:
+            return self._utf8_error()
+
+    def _utf8_error(self) -> InvalidInput:
+        """The first line that is not UTF-8 (read as bytes, so the line number is the file's)."""
+        with open(self.path, "rb") as f:
+            for number, line in enumerate(f, start=1):
+                problem = utf8_problem(line)
+                if problem:
+                    return InvalidInput(f"{self.display} line {number}: {problem}", hint=UTF8_HINT)
+        return InvalidInput(f"{self.display} is not valid UTF-8 text", hint=UTF8_HINT)
 
     def _scan(self, reader: Any, spec: KindSpec, start: int) -> InvalidInput | None:
         header = next(reader, None)

@@ -110,6 +110,7 @@ def import_source(source: Source, spec: KindSpec, directory: Path) -> Written:
                 if batch.num_rows == 0 and writer.schema is not None:
                     continue
                 batch = writer.normalize(batch)
+                batch.validate(full=True)  # strings must be UTF-8: a version that cannot be read back is refused
                 if writer.schema is None:
                     problem = schema_problem(batch.schema, spec, source.noun)
                     if problem:

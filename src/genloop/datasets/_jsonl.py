@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from genloop.datasets._kinds import KindSpec, describe_row, json_type_name
-from genloop.datasets._sources import Source
+from genloop.datasets._sources import UTF8_HINT, Source, utf8_problem
 from genloop.errors import InvalidInput
 
 __all__ = ["JsonlSource", "rows_to_jsonl", "strip_temporal"]
@@ -151,6 +151,9 @@ class JsonlSource(Source):
             try:
                 value = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
+                not_text = utf8_problem(text)
+                if not_text:
+                    return InvalidInput(f"{self._where(number)}: {not_text}", hint=UTF8_HINT)
                 where = f"column {exc.pos + 1}" if exc.pos < len(text) else "the end of the line"
                 return self._error(number, f"invalid JSON ({exc.msg} at {where})")
             problem = describe_row(value, spec, self.noun)

@@ -23,7 +23,7 @@ from genloop.errors import InvalidInput, MissingDependency
 __all__ = [
     "FILE_FORMATS", "ArrowSource", "Source", "as_table", "detect_format", "existing_path", "format_from_name",
     "hf_batches",
-    "is_hf_dataset", "load_from_disk", "open_source",
+    "is_hf_dataset", "load_from_disk", "open_source", "utf8_problem",
 ]
 
 FILE_FORMATS: dict[str, str] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
@@ -57,6 +57,18 @@ class Source(ABC):
         return InvalidInput(f"{self.display}: cannot read the data: {exc}")
 
 
+def utf8_problem(line: bytes) -> str | None:
+    """What makes one line of a text file not UTF-8 (the byte and its column), or None when it is UTF-8."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 text (byte {line[exc.start]:#04x} at column {exc.start + 1})"
+    return None
+
+
+UTF8_HINT = "save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 old.csv > new.csv)"
+
+
 class ArrowSource(Source):
     """Batches that are Arrow already: a Parquet file, a pyarrow table, a Hugging Face dataset."""
 
@@ -66,6 +78,13 @@ class ArrowSource(Source):
 
     def batches(self, spec: KindSpec) -> Iterator[pa.RecordBatch]:
         yield from self._factory()
+
+    def read_error(self, spec: KindSpec, rows_done: int, exc: Exception, *, retry: bool) -> InvalidInput | None:
+        if "Invalid UTF8" in str(exc):  # a Parquet file or table whose string column holds bytes that are not text
+            return InvalidInput(f"{self.display}: a string column holds bytes that are not valid UTF-8 (in the rows "
+                                f"from {rows_done + 1} on: {exc})", hint="write the strings as UTF-8, or the column "
+                                "as binary")
+        return super().read_error(spec, rows_done, exc, retry=retry)
 
 
 def detect_format(path: Path, format: str | None) -> str:
