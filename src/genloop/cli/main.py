@@ -30,6 +30,7 @@ from genloop.cli import (
     optimize,
     prompts,
     quality,
+    review,
     runs,
     server,
     traces,
@@ -51,6 +52,7 @@ app.add_typer(evals.app, name="eval")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(traces.app, name="traces")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(review.app, name="review")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connections.app, name="connections")
 app.add_typer(tune.app, name="tune")

@@ -36,7 +36,7 @@ def may_rate(queue: QueueRow, rater: str) -> bool:
 def check_rater(queue: QueueRow, rater: str) -> None:
     if not may_rate(queue, rater):
         raise Forbidden(f"{rater!r} is not an annotator of queue {queue.name!r}",
-                        hint="ask its owner to add you: genloop review queue-annotators")
+                        hint="ask the queue's owner to add you to its annotators")
 
 
 def _slot_of(queue: QueueRow, rater: str) -> int | None:
@@ -198,7 +198,7 @@ def _item(session: Session, queue: QueueRow, item_id: int, *, lock: bool = False
     query = select(ItemRow).where(and_(ItemRow.id == item_id, ItemRow.queue_id == queue.id))
     item = session.scalar(query.with_for_update() if lock else query)
     if item is None:
-        raise NotFound(f"queue {queue.name!r} has no item {item_id}", hint=f"list them: genloop review items {queue.name}")
+        raise NotFound(f"queue {queue.name!r} has no item {item_id}", hint=f"take the next one: genloop review next {queue.name}")
     return item
 
 
