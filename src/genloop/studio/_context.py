@@ -124,11 +124,15 @@ def _load_key(store: Store, project: str, key_id: str) -> KeyInfo | None:
 
 async def _check_csrf(request: Request, session: Session | None) -> None:
     sent = request.headers.get("x-csrf-token")
-    if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+    content_type = request.headers.get("content-type", "")
+    if sent is None and content_type.startswith("application/x-www-form-urlencoded"):
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
+    elif sent is None and content_type.startswith("multipart/form-data"):
+        # an upload streams to disk in the route (size limit on the way), so its form is not parsed here:
+        # the token rides in the form's action URL instead
+        sent = request.query_params.get("csrf_token")
     if session is None or not sent or sent != session.csrf:
         raise Forbidden("the form's CSRF token is missing or stale",
                         hint="reload the page and submit the form again")

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import jinja2
 from starlette.datastructures import URL
@@ -60,7 +60,7 @@ def number(value: Any, digits: int = 3) -> str:
 def with_query(url: URL | str, **changes: Any) -> str:
     """``url`` with query parameters changed (None removes one); keeps the path and the other filters."""
     url = URL(str(url))
-    params = [(k, v) for k, v in url.query_params.multi_items() if k not in changes]
+    params = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
     return url.path + ("?" + urlencode(params) if params else "")
 
