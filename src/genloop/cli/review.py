@@ -40,8 +40,10 @@ def schema_create(
     project: ProjectOpt = "default",
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a rating schema (or its next version). Question types: numeric, likert, boolean, categorical,
-    comment, pairwise, edit."""
+    """Create a rating schema (or its next version) from a YAML or JSON list of questions.
+
+    Question types: numeric, likert, boolean, categorical, comment, pairwise, edit.
+    """
     data = _load(file)
     questions = data.get("questions") if isinstance(data, dict) else data
     if not isinstance(questions, list):
