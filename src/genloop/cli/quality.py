@@ -111,8 +111,10 @@ def clean(
     project: ProjectOpt = "default",
     as_json: JsonOpt = False,
 ) -> None:
-    """Clean rows with declarative steps (normalize_unicode, normalize_whitespace, strip_html, drop_empty,
-    length, keep_languages, guardrail, fix_roles) into a new version."""
+    """Clean rows with declarative steps, in one pass, into a new version.
+
+    Steps: normalize_unicode, normalize_whitespace, strip_html, drop_empty, length, keep_languages, guardrail,
+    fix_roles (see the README's Data quality section)."""
     steps = [parse_step(s) for s in step or []]
     if steps_file is not None:
         loaded = yaml.safe_load(steps_file.read_text())

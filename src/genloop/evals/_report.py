@@ -48,6 +48,7 @@ def _header(result: EvalResult) -> list[str]:
              f"{result.error_items} in error; cost ${result.cost:.4f} (spent ${result.spent:.4f})"]
     if result.error:
         lines.append(f"error: {result.error}")
+    lines.extend(w for w in result.warnings if w.startswith("contamination:"))
     return lines
 
 
@@ -168,9 +169,17 @@ def _table(result: EvalResult) -> str:
     return console.export_text()
 
 
-def render_report(result: EvalResult, format: str, *, items: list[EvalItem] | None = None) -> str:
-    """The report text for ``result`` in ``format`` (one of :data:`FORMATS`)."""
+def render_report(result: EvalResult, format: str, *, items: list[EvalItem] | None = None,
+                  notes: list[str] | None = None) -> str:
+    """The report text for ``result`` in ``format`` (one of :data:`FORMATS`).
+
+    ``notes`` are added to the result's warnings for this rendering; those starting ``contamination:`` (found
+    between a candidate's training data and the eval dataset, ``genloop.quality.contamination_notes``) are
+    shown in the header of every format.
+    """
     items = items or []
+    if notes:
+        result = result.model_copy(update={"warnings": [*result.warnings, *notes]})
     if format == "markdown":
         return _markdown(result)
     if format == "html":

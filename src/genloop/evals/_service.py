@@ -87,7 +87,9 @@ class _EvalOps:
         from genloop.evals._report import render_report
 
         result = self.get(run_id)
-        return render_report(result, format, items=self.backend.all_items(run_id))
+        store = getattr(self, "store", None)  # the remote twin has none: no contamination notes
+        notes = _contamination_notes(store, getattr(self, "project", "default"), result) if store is not None else []
+        return render_report(result, format, items=self.backend.all_items(run_id), notes=notes)
 
     def validate_judge(self, run_id: str, judge: str, *, labels: dict[str, Any] | str | Path | None = None,
                        labels_column: str | None = None) -> JudgeAgreement:
@@ -121,3 +123,10 @@ class EvalService(_EvalOps):
         return (DatasetService(self.store, project=self.project, actor=self._actor),
                 PromptService(self.store, project=self.project, actor=self._actor),
                 ModelService(self.store, project=self.project, actor=self._actor))
+
+
+def _contamination_notes(store: Any, project: str, result: EvalResult) -> builtins.list[str]:
+    """Candidates whose registered training data shares 13-grams with the eval dataset (report notes)."""
+    from genloop.quality._contamination import contamination_notes
+
+    return contamination_notes(store, project, result)

@@ -129,10 +129,15 @@ def run_tune(svc: Any, spec: TuneSpec | dict[str, Any] | str | Path, *, progress
     require_train()
     ready = _prepare(svc, spec)
     base, output = ready["base"], spec.output_name()
+    from genloop.quality._contamination import warn_train_eval_overlap
+
+    eval_refs = [ready["eval"].ref if ready["eval"] is not None else None, spec.eval.dataset if spec.eval else None]
+    contamination = warn_train_eval_overlap(svc.datasets, ready["train"].ref, eval_refs)
     inputs = [f"model:{base.ref}", f"dataset:{ready['train'].ref}"]
     if ready["eval"] is not None:
         inputs.append(f"dataset:{ready['eval'].ref}")
-    with svc.runs.run("tune", name=spec.name or f"tune {output}", params=_params(spec, ready), inputs=inputs) as run:
+    params = _params(spec, ready) | ({"contamination": contamination} if contamination else {})
+    with svc.runs.run("tune", name=spec.name or f"tune {output}", params=params, inputs=inputs) as run:
         workdir = work_dir(svc.settings, f"tune-{run.id[:12]}-")
         try:
             version, metrics, evaluation = _train_and_register(svc, spec, ready, run, workdir, progress, callbacks)
