@@ -9,6 +9,7 @@ rating whose lock expired (and whose item another rater claimed meanwhile) is ke
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, select, update
@@ -47,16 +48,22 @@ def _slot_of(queue: QueueRow, rater: str) -> int | None:
 
 
 def claim_next(session: Session, queue: QueueRow, rater: str, *, now: dt.datetime | None = None,
-               exclude: int | None = None) -> ItemRow | None:
-    """Lock and return the rater's next item: one they already hold, else the first free one, later ones last."""
+               exclude: Collection[int] = ()) -> ItemRow | None:
+    """Lock and return the rater's next item: one they already hold, else the first free one, later ones last.
+
+    ``exclude``: items the rater has on screen already (the one just rated, the one preloaded after it).
+    """
     now = now or utcnow()
+    skip = ItemRow.id.not_in(list(exclude)) if exclude else ItemRow.id.is_not(None)
     held = session.scalar(select(ItemRow).where(ItemRow.queue_id == queue.id, ItemRow.locked_by == rater,
                                                 ItemRow.done.is_(False), ItemRow.locked_until > now,
-                                                ItemRow.id != (exclude or 0)).order_by(ItemRow.position).limit(1))
+                                                ~exists().where(RatingRow.item_id == ItemRow.id,
+                                                                RatingRow.rater == rater),
+                                                skip).order_by(ItemRow.position).limit(1))
     if held is not None:
         return held
     base = select(ItemRow).where(
-        ItemRow.queue_id == queue.id, ItemRow.done.is_(False), ItemRow.id != (exclude or 0),
+        ItemRow.queue_id == queue.id, ItemRow.done.is_(False), skip,
         ~exists().where(RatingRow.item_id == ItemRow.id, RatingRow.rater == rater),
         (ItemRow.locked_by.is_(None)) | (ItemRow.locked_by == rater) | (ItemRow.locked_until <= now))
     if queue.assignment == "round_robin":

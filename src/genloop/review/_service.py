@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound
 from genloop.refs import parse_ref, validate_name
 from genloop.review import _rating
 from genloop.review._fill import FillMixin
@@ -157,6 +157,14 @@ class ReviewService(FillMixin, ReportMixin):
         with self.store.db.read() as session:
             return _rating.may_rate(self._queue(session, queue)[0], rater)
 
+    def require_assigned(self, queue: str, name: str) -> None:
+        """For an ``annotate``-only key: :class:`Forbidden` unless the queue names it among its annotators
+        (a queue open to anyone is not open to such a key)."""
+        info = self.get_queue(queue)
+        if name.removeprefix("key:") not in {a.removeprefix("key:") for a in info.annotators}:
+            raise Forbidden(f"{name!r} is not an annotator of queue {queue!r}",
+                            hint="ask the queue's owner to add the key's name to its annotators")
+
     def _queue(self, session: Session, name: str, *, lock: bool = False) -> tuple[QueueRow, SchemaRow]:
         project = require_project(session, self.project)
         query = select(QueueRow).where(QueueRow.project_id == project.id, QueueRow.name == name)
@@ -179,12 +187,12 @@ class ReviewService(FillMixin, ReportMixin):
 
     # -- the rater's loop -------------------------------------------------------------------------
 
-    def claim(self, queue: str) -> ItemInfo | None:
-        """Lock and return the actor's next item (None when nothing is left for them)."""
+    def claim(self, queue: str, *, exclude: builtins.list[int] | None = None) -> ItemInfo | None:
+        """Lock and return the actor's next item (None when nothing is left for them), other than ``exclude``."""
         def fn(session: Session) -> ItemInfo | None:
             row, schema = self._queue(session, queue)
             _rating.check_rater(row, self.actor)
-            item = _rating.claim_next(session, row, self.actor)
+            item = _rating.claim_next(session, row, self.actor, exclude=exclude or ())
             return _rating.item_info(item, row, schema.questions) if item is not None else None
 
         return self.store.db.write(fn)
@@ -199,8 +207,10 @@ class ReviewService(FillMixin, ReportMixin):
                                                                   RatingRow.rater == self.actor))
             return _rating.item_info(item, row, schema.questions, mine)
 
-    def submit(self, queue: str, item_id: int, answers: dict[str, Any], *, next_item: bool = True) -> SubmitResult:
-        """Rate an item; answers are checked against the queue's schema. Returns the next item (claimed) too.
+    def submit(self, queue: str, item_id: int, answers: dict[str, Any], *, next_item: bool = True,
+               exclude: builtins.list[int] | None = None) -> SubmitResult:
+        """Rate an item; answers are checked against the queue's schema. Returns the next item (claimed) too,
+        other than ``exclude`` (an item the rater has preloaded already).
 
         Raises :class:`Conflict` when the item already has its N ratings ("done") or the actor rated it.
         """
@@ -208,19 +218,21 @@ class ReviewService(FillMixin, ReportMixin):
             row, schema = self._queue(session, queue)
             _rating.check_rater(row, self.actor)
             rating, item = _rating.submit_rating(session, row, schema, item_id, self.actor, answers, row.project_id)
-            upcoming = _rating.claim_next(session, row, self.actor, exclude=item.id) if next_item else None
+            upcoming = (_rating.claim_next(session, row, self.actor, exclude=[item.id, *(exclude or [])])
+                        if next_item else None)
             return SubmitResult(rating=_rating.rating_info(rating, row), item_done=item.done,
                                 next=_rating.item_info(upcoming, row, schema.questions) if upcoming else None)
 
         return self.store.db.write(fn)
 
-    def skip(self, queue: str, item_id: int, *, later: bool = False) -> ItemInfo | None:
-        """Pass on an item (``later``: see it again after the others); returns the next item."""
+    def skip(self, queue: str, item_id: int, *, later: bool = False,
+             exclude: builtins.list[int] | None = None) -> ItemInfo | None:
+        """Pass on an item (``later``: see it again after the others); returns the next item (not ``exclude``)."""
         def fn(session: Session) -> ItemInfo | None:
             row, schema = self._queue(session, queue)
             _rating.check_rater(row, self.actor)
             _rating.skip_item(session, row, item_id, self.actor, later=later)
-            upcoming = _rating.claim_next(session, row, self.actor, exclude=item_id)
+            upcoming = _rating.claim_next(session, row, self.actor, exclude=[item_id, *(exclude or [])])
             return _rating.item_info(upcoming, row, schema.questions) if upcoming else None
 
         return self.store.db.write(fn)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from genloop.errors import Forbidden
 from genloop.review import (
     ItemInfo,
     QueueCreate,
@@ -43,11 +42,7 @@ def _service(store: StoreDep, project: str, actor: str, request: Request, queue:
     service = ReviewService(store, project, actor)
     annotator = annotator_only(request)
     if annotator is not None and queue is not None:
-        info = service.get_queue(queue)
-        names = {a.removeprefix("key:") for a in info.annotators}
-        if annotator.removeprefix("key:") not in names:
-            raise Forbidden(f"API key {annotator!r} is not an annotator of queue {queue!r}",
-                            hint="ask the queue's owner to add the key's name to its annotators")
+        service.require_assigned(queue, annotator)
     return service
 
 
