@@ -64,7 +64,7 @@ class Studio:
         """The projects this user may open (None: every project)."""
         return [self.key.project] if self.key is not None else None
 
-    def render(self, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    def render(self, template: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
         """Render a page; an htmx request (``HX-Request``) gets the page's content block only."""
         env = self.request.app.state.templates
         partial = self.request.headers.get("hx-request") == "true" and not self.request.headers.get("hx-boosted")
@@ -72,7 +72,7 @@ class Studio:
         html = env.get_template(template).render(
             studio=self, request=self.request, csrf=self.csrf, layout="_partial.html" if partial else "base.html",
             **values)
-        response = HTMLResponse(html, status_code=status, headers={"Vary": "HX-Request, Cookie"})
+        response = HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request, Cookie"})
         return self.finish(response)
 
     def redirect(self, url: str, *, session: Session | None = None) -> Response:

@@ -1,7 +1,7 @@
 """Every Studio router. Each page family has its own module; add yours to ``ROUTERS`` (order is irrelevant:
 paths do not overlap)."""
 
-from genloop.studio.routes import audit, auth, datasets, home, models, playground, prompts, runs
+from genloop.studio.routes import audit, auth, datasets, home, models, playground, prompts, review, runs
 
 ROUTERS = [
     auth.router,
@@ -12,4 +12,5 @@ ROUTERS = [
     models.router,
     runs.router,
     audit.router,
+    review.router,
 ]

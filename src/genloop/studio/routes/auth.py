@@ -38,9 +38,9 @@ async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/"))
     try:
         info = await run_in_threadpool(KeyService.verify, visitor.store, key.strip())
     except Unauthorized as exc:
-        return visitor.render("login.html", status=401, next=_safe_next(next), error=exc.message, insecure=False)
+        return visitor.render("login.html", status_code=401, next=_safe_next(next), error=exc.message, insecure=False)
     if not info.allows("read"):
-        return visitor.render("login.html", status=403, next=_safe_next(next), insecure=False,
+        return visitor.render("login.html", status_code=403, next=_safe_next(next), insecure=False,
                               error=f"key {info.id} lacks the 'read' scope Studio needs (it has "
                                     f"{', '.join(info.scopes)}); create one with --scope read,write")
     # a new session (and CSRF token) at login: a token planted before login is worthless after it

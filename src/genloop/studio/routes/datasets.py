@@ -80,7 +80,7 @@ async def upload(project: str, studio: StudioDep) -> Response:
                                           message=fields.get("message", ""), tags=tags, display=filename,
                                           format=format_from_name(filename))
     except InvalidInput as exc:
-        return studio.render("datasets/upload.html", status=400, project=project, name=name, error=str(exc))
+        return studio.render("datasets/upload.html", status_code=400, project=project, name=name, error=str(exc))
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

@@ -86,7 +86,7 @@ def create_version(project: str, name: str, studio: StudioDep, yaml: str = Form(
     try:
         created = service.create_from_yaml(name, yaml, filename="editor", message=message)
     except InvalidInput as exc:
-        return studio.render("prompts/edit.html", status=400, project=project, name=name, base=None, yaml=yaml,
+        return studio.render("prompts/edit.html", status_code=400, project=project, name=name, base=None, yaml=yaml,
                              message=message, error=str(exc))
     return studio.redirect(f"{_base(project, name)}/versions/{created.version}")
 
