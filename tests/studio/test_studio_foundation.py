@@ -40,10 +40,14 @@ def test_project_overview_lists_latest_changes(web: TestClient, store: Store) ->
 def test_htmx_request_gets_the_content_block_only(web: TestClient, store: Store) -> None:
     DatasetService(store, "alpha").create("golden", [{"q": "a"}])
     full = web.get("/projects/alpha/audit")
-    part = web.get("/projects/alpha/audit", headers={"HX-Request": "true"})
+    part = web.get("/projects/alpha/audit", headers={"HX-Request": "true", "HX-Target": "audit-list"})
     assert "<html" in full.text and "<html" not in part.text
     assert 'id="audit-list"' in part.text
     assert "HX-Request" in part.headers["vary"]
+    # a boosted link, and the page htmx loads after an action (no target), are whole pages
+    boosted = web.get("/projects/alpha/audit", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.text
+    assert "<html" in web.get("/projects/alpha/audit", headers={"HX-Request": "true"}).text
 
 
 def test_vendored_assets_match_their_recorded_hashes() -> None:

@@ -67,12 +67,12 @@ class Studio:
     def render(self, template: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
         """Render a page; an htmx request (``HX-Request``) gets the page's content block only."""
         env = self.request.app.state.templates
-        partial = self.request.headers.get("hx-request") == "true" and not self.request.headers.get("hx-boosted")
+        partial = wants_partial(self.request)
         values.setdefault("project", None)
         html = env.get_template(template).render(
             studio=self, request=self.request, csrf=self.csrf, layout="_partial.html" if partial else "base.html",
             **values)
-        response = HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request, Cookie"})
+        response = HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request, HX-Target, HX-Boosted, Cookie"})
         return self.finish(response)
 
     def redirect(self, url: str, *, session: Session | None = None) -> Response:
@@ -94,6 +94,13 @@ class Studio:
                                 secure=secure_cookie(self.settings, self.request.url.scheme,
                                                      self.request.url.hostname))
         return response
+
+
+def wants_partial(request: Request) -> bool:
+    """An htmx swap into one element (``hx-target``) gets the content block only; a boosted link, a
+    redirect's follow-up and a plain visit get the whole page."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and bool(headers.get("hx-target")) and not headers.get("hx-boosted")
 
 
 async def _context(request: Request, *, login: bool) -> Studio:
@@ -157,7 +164,7 @@ def error_page(studio_or_request: Studio | Request, exc: GenLoopError | None, st
     """An error as a page (or as a fragment for htmx), with the status the REST API would answer."""
     request = studio_or_request.request if isinstance(studio_or_request, Studio) else studio_or_request
     env = request.app.state.templates
-    partial = request.headers.get("hx-request") == "true"
+    partial = wants_partial(request)
     html = env.get_template("error.html").render(
         studio=None, request=request, csrf="", project=None, layout="_partial.html" if partial else "base.html",
         status=status, message=exc.message if exc else message, hint=exc.hint if exc else hint)

@@ -32,17 +32,18 @@ def login_page(visitor: VisitorDep, next: str = "/") -> Response:
 
 @router.post("/login")
 async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/")) -> Response:
-    """Check the key like the REST API does; a key without the ``read`` scope cannot use Studio."""
+    """Check the key like the REST API does; Studio needs ``read`` (or ``annotate``, for a rater)."""
     if not visitor.auth:
         return visitor.redirect(_safe_next(next))
     try:
         info = await run_in_threadpool(KeyService.verify, visitor.store, key.strip())
     except Unauthorized as exc:
         return visitor.render("login.html", status_code=401, next=_safe_next(next), error=exc.message, insecure=False)
-    if not info.allows("read"):
+    if not (info.allows("read") or info.allows("annotate")):
         return visitor.render("login.html", status_code=403, next=_safe_next(next), insecure=False,
                               error=f"key {info.id} lacks the 'read' scope Studio needs (it has "
-                                    f"{', '.join(info.scopes)}); create one with --scope read,write")
+                                    f"{', '.join(info.scopes)}); create one with --scope read,write "
+                                    "(raters: --scope annotate)")
     # a new session (and CSRF token) at login: a token planted before login is worthless after it
     session = Session(key_id=info.id, project=info.project)
     target = _safe_next(next)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from genloop.errors import GenLoopError, InvalidInput
@@ -89,6 +89,9 @@ async def item_fragment(project: str, queue: str, item_id: int, studio: StudioDe
     """One item's rating form (going back with k shows the rater's own answers in it)."""
     service = _service(studio, project, queue, "GET", f"/{queue}/items/{item_id}")
     info, item = await run_in_threadpool(lambda: (service.get_queue(queue), service.item(queue, item_id)))
+    if studio.request.headers.get("hx-request") == "true":  # the rating view's script: the card only
+        html = studio.request.app.state.templates.get_template("review/_item.html").render(queue=info, item=item)
+        return studio.finish(HTMLResponse(html, headers={"Vary": "HX-Request, Cookie"}))
     return studio.render("review/_item_page.html", project=project, queue=info, item=item)
 
 
