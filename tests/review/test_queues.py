@@ -48,7 +48,7 @@ def test_rater_works_through_a_queue(store, review: ReviewService) -> None:
     assert back is not None and back.position == 2  # "come back later" comes back once the rest is done
     review.submit("q", back.id, GOOD)
     undone = review.undo("q")
-    assert undone.id == back.id and undone.my_rating == {"helpfulness": 4, "safe": True, "fix": None}
+    assert undone.id == back.id and undone.undone == {"helpfulness": 4, "safe": True, "fix": None}
     assert not undone.done and undone.locked_by == "alice"
     review.submit("q", back.id, GOOD | {"helpfulness": 3})
     progress = review.progress("q")

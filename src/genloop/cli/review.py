@@ -213,7 +213,7 @@ def undo(queue: QueueArg, project: ProjectOpt = "default", as_json: JsonOpt = Fa
     with get_client(project) as client:
         item = client.review.undo(queue)
     if not as_json:
-        typer.echo(f"rating of item {item.id} taken back (it was {json.dumps(item.my_rating)})")
+        typer.echo(f"rating of item {item.id} taken back (it was {json.dumps(item.undone)})")
     _show(item, as_json)
 
 

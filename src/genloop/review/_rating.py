@@ -209,14 +209,15 @@ def _item(session: Session, queue: QueueRow, item_id: int, *, lock: bool = False
     return item
 
 
-def item_info(item: ItemRow, queue: QueueRow, questions: list[Question], mine: dict[str, Any] | None = None
-              ) -> ItemInfo:
+def item_info(item: ItemRow, queue: QueueRow, questions: list[Question], mine: dict[str, Any] | None = None,
+              undone: dict[str, Any] | None = None) -> ItemInfo:
     """The item as a rater sees it (the hidden A/B order applied to content and to their own answers)."""
     return ItemInfo(id=item.id, queue=queue.name, position=item.position, source=item.source,
                     content=rater_content(item.payload, item.swapped), ratings=item.ratings,
                     ratings_needed=queue.ratings_per_item, done=item.done, locked_by=item.locked_by,
                     locked_until=item.locked_until,
-                    my_rating=swap_choices(mine, item.swapped) if mine is not None else None)
+                    my_rating=swap_choices(mine, item.swapped) if mine is not None else None,
+                    undone=swap_choices(undone, item.swapped) if undone is not None else None)
 
 
 def rating_info(rating: RatingRow, queue: QueueRow) -> RatingInfo:

@@ -118,6 +118,8 @@ class ItemInfo(BaseModel):
     locked_by: str | None = None
     locked_until: dt.datetime | None = None
     my_rating: dict[str, Any] | None = Field(default=None, description="The caller's own answers, if rated")
+    undone: dict[str, Any] | None = Field(default=None, description="After an undo: the answers taken back, to "
+                                                                    "start again from")
 
 
 class RatingInfo(BaseModel):

@@ -243,7 +243,7 @@ class ReviewService(FillMixin, ReportMixin):
             row, schema = self._queue(session, queue)
             _rating.check_rater(row, self.actor)
             item, answers = _rating.undo_last(session, row, self.actor)
-            return _rating.item_info(item, row, schema.questions, answers)
+            return _rating.item_info(item, row, schema.questions, undone=answers)
 
         return self.store.db.write(fn)
 
