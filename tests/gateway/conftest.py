@@ -94,6 +94,21 @@ def deploy(store: Store) -> Callable[..., Any]:
     return make
 
 
+@pytest.fixture
+def deploy_broken(store: Store, deploy: Callable[..., Any]) -> Callable[..., Any]:
+    """``deploy_broken(name, project=...)``: a deployment valid when made whose connection is then deleted."""
+    from genloop.connections import ConnectionService
+
+    def make(name: str, project: str = "default") -> Any:
+        connections = ConnectionService(store)
+        connections.create(f"gone-{name}", provider="openai", base_url="http://127.0.0.1:9/v1")
+        made = deploy(name, project=project, variants=[{"model": "openai:x", "connection": f"gone-{name}"}])
+        connections.delete(f"gone-{name}")
+        return made
+
+    return make
+
+
 def mock_variant(upstream: MockUpstreamServer, **extra: Any) -> dict[str, Any]:
     return {"model": "openai:mock-model", "base_url": upstream.url + "/v1", **extra}
 

@@ -138,12 +138,12 @@ def test_tokens_per_minute_limit(store, upstream, deploy, gateway_factory) -> No
     assert statuses == ["ok", "rejected"]
 
 
-def test_health_details_and_metrics_are_scoped(store, upstream, deploy, gateway_factory) -> None:
+def test_health_details_and_metrics_are_scoped(store, upstream, deploy, deploy_broken, gateway_factory) -> None:
     """/healthz: bare without a key; a project's key sees only its project; upstream URLs, backlog and dead
     letters only for a metrics key. /metrics: only a metrics (or operator) key; admin does not imply it."""
     deploy("chat", variants=[mock_variant(upstream)])
-    deploy("broken", variants=[{"model": "ghost@champion"}])
-    deploy("theirs", project="other", variants=[{"model": "ghost@champion"}])
+    deploy_broken("broken")
+    deploy_broken("theirs", project="other")
     admin = KeyService(store).create("admin", scopes=["admin"])
     other = KeyService(store, "other").create("r", scopes=["read"])
     monitor = KeyService(store, "ops").create("m", scopes=["metrics"])

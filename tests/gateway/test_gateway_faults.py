@@ -132,15 +132,27 @@ def test_overload_sheds_with_503_and_traces_every_answer(store, deploy, gateway_
     assert sorted(t.http_status for t in traces) == sorted(statuses)
 
 
-def test_health_reports_state(deploy, upstream, gateway_factory) -> None:
+def test_health_reports_state(store, deploy, upstream, gateway_factory) -> None:
     deploy("chat", variants=[mock_variant(upstream)])
-    deploy("broken", variants=[{"model": "ghost@champion"}])
+    from genloop.connections import ConnectionService
+
+    ConnectionService(store).create("box", provider="openai", base_url=upstream.url + "/v1")
+    deploy("broken", variants=[{"model": "openai:mock-model", "connection": "box"}])  # checked: it exists now
+    ConnectionService(store).delete("box")  # ... and then it does not
     with gateway_factory() as gw, httpx.Client(base_url=gw.url) as http:
         health = http.get("/healthz").json()
         assert health["status"] == "ok" and health["deployments"] == 1
         assert "default/broken" in health["broken"]
-        error = _error(http.post(CHAT, json={"model": "broken", "messages": [{"role": "user", "content": "x"}]}), 503)
-        assert error["code"] == "deployment_broken"
+        error = _error(http.post(CHAT, json={"model": "broken", "messages": [{"role": "user", "content": "x"}]}), 422)
+        assert error["code"] == "deployment_broken" and "connection 'box' does not exist" in error["message"]
+        from openai import OpenAI, UnprocessableEntityError
+
+        client = OpenAI(base_url=gw.url + "/v1", api_key="any", max_retries=2)
+        with pytest.raises(UnprocessableEntityError):  # not retried: one call, one trace
+            client.chat.completions.create(model="broken", messages=[{"role": "user", "content": "x"}])
+        gw.flush()
+    traces = TraceService(store).list(limit=10).items
+    assert [(t.deployment, t.http_status) for t in traces] == [("broken", 422)] * 2
 
 
 def test_reset_connection_port_is_closed() -> None:

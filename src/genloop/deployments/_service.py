@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from genloop.deployments._references import check_references
 from genloop.deployments._schemas import DeploymentInfo, DeploymentSpec
 from genloop.deployments._tables import DeploymentRow, DeploymentVersionRow
 from genloop.errors import Conflict, InvalidInput, NotFound
@@ -51,10 +52,13 @@ class DeploymentService:
         """Create deployment ``name`` (version 1) from spec fields (``variants``, ``fallbacks``, ``cache`` ...).
 
         Creating it again with identical content returns the existing version; different content is a
-        :class:`Conflict` (use :meth:`update`).
+        :class:`Conflict` (use :meth:`update`). Every prompt, model, provider and connection it names must
+        exist (:class:`InvalidInput` names the variant otherwise); a guardrail policy without a ``name`` is
+        named after the deployment.
         """
         validate_name(name, "deployment name")
-        parsed = _validated(spec)
+        parsed = _validated(_named_policy(spec, name))
+        check_references(self.store, self.project, parsed)
 
         def fn(session: Session) -> DeploymentInfo:
             project = KIND.project(session, self.project) if self._exists(session, name) else None
@@ -73,7 +77,8 @@ class DeploymentService:
         current = self.get(name)
         merged = current.model_dump(include=set(_SPEC_FIELDS))
         merged.update({k: v for k, v in changes.items() if v is not None})
-        parsed = _validated(merged)
+        parsed = _validated(_named_policy(merged, current.name))
+        check_references(self.store, self.project, parsed)
         return self.store.db.write(
             lambda session: self._add_version(session, name, parsed, description=description, message=message)
         )
@@ -168,18 +173,24 @@ def _validated(spec: dict[str, Any]) -> DeploymentSpec:
             parse_ref(variant.prompt)
         if variant.model:
             parse_model_target(variant.model)
-    if parsed.guardrails is not None:
-        _check_policy(parsed.guardrails)
+    if parsed.guardrails is not None:  # stored canonical: `apply_to`/YAML's `on: -> true` read once, here
+        parsed.guardrails = _check_policy(parsed.guardrails)
     return parsed
 
 
-def _check_policy(policy: dict[str, Any]) -> None:
+def _named_policy(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """``spec`` with its guardrail policy named after the deployment when the policy has no name of its own."""
+    policy = spec.get("guardrails")
+    if isinstance(policy, dict) and not policy.get("name"):
+        return {**spec, "guardrails": {**policy, "name": name}}
+    return spec
+
+
+def _check_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    from genloop.guardrails import Guard
+
     try:
-        from genloop.guardrails import Guard
-    except ImportError:  # the guardrails package is optional at this layer
-        return
-    try:
-        Guard(policy)
+        return Guard(policy).policy.to_dict()
     except Exception as exc:  # any policy error is the caller's mistake
         raise InvalidInput(f"invalid guardrail policy: {exc}", hint="see the genloop.guardrails policy format") from exc
 

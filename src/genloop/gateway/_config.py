@@ -39,6 +39,7 @@ class Variant:
     static_messages: list[dict[str, Any]] | None = None  # the rendered prompt, when it has no variables
     params: dict[str, Any] = field(default_factory=dict)
     price: tuple[float, float] | None = None  # USD per 1M input, output tokens
+    light: bool = True  # rendering only substitutes values: fine on the event loop
 
     def cost(self, input_tokens: int, output_tokens: int) -> float | None:
         if self.price is None:
@@ -129,6 +130,7 @@ def build_snapshot(store: Store, settings: Settings, previous: Snapshot | None, 
 def _variant(spec: VariantSpec, prompts: Any, models: Any, settings: Settings, prices: Any,
              connections: dict[str, Any]) -> Variant:
     from genloop.prompts import render_version
+    from genloop.prompts._template import is_light_version
 
     prompt = prompts.get(spec.prompt) if spec.prompt else None
     model_ref = spec.model or (prompt.model if prompt is not None else None)
@@ -144,8 +146,9 @@ def _variant(spec: VariantSpec, prompts: Any, models: Any, settings: Settings, p
     if prices is not None:
         found = prices.price(target.provider, target.model)
         price = (found.input, found.output) if found is not None else None
+    light = prompt is None or static is not None or is_light_version(prompt)
     return Variant(name=spec.name, target=target, prompt=prompt, prompt_ref=prompt.ref if prompt else None,
-                   static_messages=static, params=params, price=price)
+                   static_messages=static, params=params, price=price, light=light)
 
 
 def _target(model_ref: str, spec: VariantSpec, models: Any, settings: Settings, connections: dict[str, Any]) -> Target:
@@ -205,7 +208,7 @@ def _guard(info: DeploymentInfo) -> Any:
         return None
     from genloop.guardrails import Guard
 
-    return Guard(info.guardrails)
+    return Guard({"name": info.name, **info.guardrails})  # versions stored before policies were named
 
 
 def _price_table(settings: Settings) -> Any:

@@ -1,11 +1,12 @@
 """Guardrail policies: a named list of rules, the one format the gateway, the SDK and evaluation share.
 
-A rule names a check, where it applies (``on: input|output|both``), what to do with findings
+A rule names a check, where it applies (``apply_to: input|output|both``; ``on:`` is accepted too, though
+YAML 1.1 readers turn a bare ``on`` key into ``true``), what to do with findings
 (``action: block|redact|mask|flag``) and the check's parameters, inline or under ``params``::
 
     name: support-bot
     rules:
-      - {check: prompt_injection, on: input, action: block, threshold: 0.6}
+      - {check: prompt_injection, apply_to: input, action: block, threshold: 0.6}
       - {check: email, action: mask}
       - {check: topics, name: no-medical, action: block, topics: {medical: [diagnosis, prescription]}}
 
@@ -31,6 +32,7 @@ __all__ = ["DEFAULT_POLICY_YAML", "Policy", "Rule", "default_policy", "load_poli
 
 Stage = Literal["input", "output"]
 _RULE_FIELDS = {"check", "on", "action", "name", "params"}
+_PLACEMENT_KEYS = ("apply_to", "on")  # `apply_to` reads the same in every YAML; a bare `on:` is YAML 1.1's True
 
 
 class Rule(BaseModel):
@@ -51,8 +53,13 @@ class Rule(BaseModel):
         if not isinstance(data, Mapping):
             return data
         data = dict(data)
-        if True in data and "on" not in data:  # YAML 1.1 reads a bare `on:` key as the boolean True
-            data["on"] = data.pop(True)
+        for key in (True, "true"):  # YAML 1.1 reads a bare `on:` key as True; JSON then writes it "true"
+            if key in data and data[key] in ("input", "output", "both"):
+                data.setdefault("on", data.pop(key))
+        if "apply_to" in data:
+            if "on" in data:
+                raise ValueError("give `apply_to` or `on`, not both (they are the same field)")
+            data["on"] = data.pop("apply_to")
         extra = {k: data.pop(k) for k in list(data) if k not in _RULE_FIELDS}
         if extra:
             params = data.get("params")
@@ -139,7 +146,7 @@ class Policy(BaseModel):
             lines = "; ".join(f"{e['loc']}: {e['message']}" if e["loc"] else e["message"] for e in errors)
             raise InvalidInput(
                 f"invalid guardrail policy {data.get('name', '?')!r}: {lines}",
-                hint="actions are block, redact, mask, flag; `on` is input, output or both",
+                hint="actions are block, redact, mask, flag; `apply_to` (or `on`) is input, output or both",
                 errors=errors,
             ) from None
 
