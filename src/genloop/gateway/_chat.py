@@ -98,6 +98,8 @@ class ChatHandler:
 
     async def handle(self, ex: Exchange, caller: Caller, rec: dict[str, Any]) -> None:
         body = await ex.json(self.body_limit)
+        if isinstance(body.get("model"), str):  # the trace names the deployment asked for, even when refused
+            rec["deployment"] = body["model"][:128]
         dep = self.gw.deployment(caller, body.get("model"))
         user, session, metadata, variables = request_context(body, ex)
         variant = dep.pick(sticky_fraction(dep.name, user))
@@ -118,12 +120,16 @@ class ChatHandler:
                                                                     else None, "stage": "input"})
             masks = checked.masks if len(checked.masks) else None
         bodies: dict[int, dict[str, Any]] = {}  # by variant object: names may repeat across lists
+        rendered = await _render_off_loop([variant, *dep.fallbacks, *dep.shadows], variables)
 
         def body_for(v: Variant) -> dict[str, Any]:
             if id(v) in bodies:
                 return bodies[id(v)]
             try:
-                final = render_prompt_messages(v, variables) + messages
+                done = rendered.get(id(v))
+                if isinstance(done, GenLoopError):
+                    raise done
+                final = (done if done is not None else render_prompt_messages(v, variables)) + messages
             except GenLoopError as exc:
                 raise from_genloop_error(exc) from None
             out = {k: val for k, val in body.items() if k not in _STRIP}
@@ -254,6 +260,29 @@ class ChatHandler:
             rec.update(status="error", error=f"{type(exc).__name__}: {exc}")
         finally:
             gw.finish(rec, None)
+
+
+async def _render_off_loop(variants: list[Variant], variables: dict[str, Any] | None
+                           ) -> dict[int, list[dict[str, Any]] | GenLoopError]:
+    """Render the prompts that may run long (loops, filters, calls) in a worker thread, by variant object.
+
+    A light prompt (values substituted only) renders inline later, as before; this one thread hop is paid
+    only by deployments whose prompts compute. Rendering has its own hard limits (genloop.prompts._limits).
+    """
+    heavy = [v for v in variants if not v.light]
+    if not heavy:
+        return {}
+
+    def render_all() -> dict[int, list[dict[str, Any]] | GenLoopError]:
+        out: dict[int, list[dict[str, Any]] | GenLoopError] = {}
+        for v in heavy:
+            try:
+                out[id(v)] = render_prompt_messages(v, variables)
+            except GenLoopError as exc:  # raised when (if) this variant is used
+                out[id(v)] = exc
+        return out
+
+    return await asyncio.to_thread(render_all)
 
 
 def _output(texts: list[Any], choices: list[dict[str, Any]]) -> Any:
