@@ -141,7 +141,12 @@ class Gateway:
         return Caller(project, None)
 
     def deployment(self, caller: Caller, name: Any) -> Deployment:
-        """The deployment a request's ``model`` names, or the 400/403/404/503 answer."""
+        """The deployment a request's ``model`` names, or the 400/403/404/422 answer.
+
+        A deployment whose latest version cannot be built (a label or alias moved away, a connection deleted)
+        and that has no earlier good version is a 422: the request is well formed but cannot be served, and
+        OpenAI clients retry 408/409/429/5xx only, so one call makes one trace, not three.
+        """
         if not isinstance(name, str) or not name:
             raise GatewayError(400, "'model' is required: the name of a deployment", param="model",
                                code="missing_model")
@@ -149,7 +154,8 @@ class Gateway:
         if dep is None:
             why = self.snapshot.errors.get((caller.project, name))
             if why is not None:
-                raise GatewayError(503, f"deployment {name!r} cannot be served: {why}", code="deployment_broken")
+                raise GatewayError(422, f"deployment {name!r} cannot be served: {why}", code="deployment_broken",
+                                   param="model")
             raise GatewayError(404, f"the model {name!r} does not exist in project {caller.project!r}; "
                                "list deployments with GET /v1/models", param="model", code="model_not_found")
         if caller.key is not None and not caller.key.allows_deployment(name):
