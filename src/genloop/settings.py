@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -145,6 +146,12 @@ class Settings(BaseSettings):
         default=64,
         ge=0,
         description="Most shadow-variant calls in flight per gateway process; shadow copies beyond it are skipped.",
+    )
+    trace_writer: Literal["process", "thread"] = Field(
+        default="process",
+        description="Who writes traces to the store: 'process', a writer process each gateway process starts and "
+        "supervises (the gateway only appends to its spool, so no database write shares its event loop), or "
+        "'thread', a thread of the gateway process itself.",
     )
     trace_spool_dir: Path | None = Field(
         default=None,

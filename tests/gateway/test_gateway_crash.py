@@ -77,4 +77,5 @@ def test_sigkill_loses_no_answered_trace(store, tmp_path) -> None:  # type: igno
             proc.wait(10)
     assert _count(store, ids) == len(ids)
     spool = store.settings.resolved_trace_spool_dir
-    assert not any(spool.iterdir()), "the replayed spool and the clean shutdown leave nothing behind"
+    left = [p.name for p in spool.iterdir() if p.is_dir()]  # the writer's lock and status files may stay
+    assert not left, "the replayed spool and the clean shutdown leave no spool folder behind"

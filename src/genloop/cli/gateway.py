@@ -15,3 +15,15 @@ def gateway(
 
     typer.echo(f"GenLoop gateway on http://{host}:{port}/v1  (metrics: /metrics, health: /healthz)")
     serve_gateway(host=host, port=port, workers=workers)
+
+
+def trace_writer() -> None:
+    """Write the trace spool (GENLOOP_TRACE_SPOOL_DIR) to the store until stopped (Ctrl-C or SIGTERM).
+
+    `genloop server` and `genloop gateway` start one of these per process already; run it alone when the spool
+    lives on a volume that a separate writer drains. One writer leads per spool folder; others wait as standbys.
+    """
+    from genloop.gateway._writer_process import main
+
+    typer.echo("GenLoop trace writer: draining the trace spool into the store (Ctrl-C to stop)")
+    main([])

@@ -157,7 +157,8 @@ async def health(gw: Gateway, ex: Exchange) -> None:
     answer["broken"] = {f"{p}/{n}": why for (p, n), why in snapshot.errors.items() if project is None or p == project}
     if project is None:
         answer.update(in_flight=gw.in_flight, traces_pending=gw.writer.pending,
-                      traces_dead_lettered=gw.writer.dead_lettered, circuits=gw.dispatcher.breakers.snapshot())
+                      traces_dead_lettered=gw.writer.dead_lettered, trace_writer=gw.writer_status(),
+                      circuits=gw.dispatcher.breakers.snapshot())
     await ex.send_json(200, answer)
 
 

@@ -13,9 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from genloop.auth import KeyInfo, KeyService, RateLimiter, bearer_token
+from genloop.auth import KeyInfo, RateLimiter, bearer_token
 from genloop.gateway._config import Deployment, Snapshot, build_snapshot, change_marker
 from genloop.gateway._dispatch import Dispatcher
 from genloop.gateway._errors import GatewayError
@@ -23,11 +21,13 @@ from genloop.gateway._metrics import GatewayMetrics
 from genloop.gateway._request import Exchange
 from genloop.gateway._resilience import ResponseCache
 from genloop.gateway._shared import SharedBreakers, SharedCache, SharedRateLimiter, connect_redis
+from genloop.gateway._writer_process import WriterSupervisor, add_spend, key_spend
 from genloop.refs import _NAME_RE
 from genloop.settings import Settings
 from genloop.store import Store
 from genloop.tracing import TraceWriter, new_span_id, new_trace_id
 from genloop.tracing._bounds import bound_scalars
+from genloop.tracing._drain import read_status, writer_running
 
 __all__ = ["Caller", "Gateway"]
 
@@ -51,11 +51,15 @@ class Gateway:
         self.snapshot = Snapshot()
         self.redis = connect_redis(settings.redis_url) if settings.redis_url else None  # state shared by replicas
         self.limiter = SharedRateLimiter(self.redis) if self.redis is not None else RateLimiter()
+        in_process = settings.trace_writer == "thread"
         self.writer = TraceWriter(
             store, settings.resolved_trace_spool_dir, batch_size=settings.trace_batch_size,
             flush_interval=settings.trace_flush_interval, queue_max=settings.trace_queue_max,
-            fsync=settings.trace_spool_fsync, on_commit=_add_spend, after_commit=self._committed,
+            fsync=settings.trace_spool_fsync, on_commit=add_spend, after_commit=self._committed,
+            mode="thread" if in_process else "spool",
         )
+        # the writer process: this process only spools, so no database write shares the event loop's GIL
+        self.writer_process = None if in_process else WriterSupervisor(settings)
         self.metrics = GatewayMetrics(pending=lambda: float(self.writer.pending),
                                       dead_lettered=lambda: float(self.writer.dead_lettered))
         self.dispatcher = Dispatcher(settings, pool_size=max(64, settings.gateway_max_inflight * 2))
@@ -76,6 +80,8 @@ class Gateway:
         if self.started:
             return
         self.writer.start()
+        if self.writer_process is not None:
+            self.writer_process.start()
         await asyncio.to_thread(self.refresh_now)
         self._refresher = asyncio.create_task(self._refresh_loop(), name="genloop-gateway-refresh")
         self.started = True
@@ -91,7 +97,9 @@ class Gateway:
         if self.shadow_tasks:
             await asyncio.wait(list(self.shadow_tasks), timeout=5)
         await self.dispatcher.aclose()
-        await asyncio.to_thread(self.writer.close)
+        await asyncio.to_thread(self.writer.close)  # with a writer process: waits for it to write the spool
+        if self.writer_process is not None:
+            await asyncio.to_thread(self.writer_process.stop)
         self.started = False
 
     def refresh_now(self) -> bool:
@@ -99,7 +107,14 @@ class Gateway:
         marker = change_marker(self.store)
         if marker == self.snapshot.marker and self.snapshot.marker is not None:
             return False
+        previous = self.snapshot
         self.snapshot = build_snapshot(self.store, self.settings, self.snapshot, marker)
+        if self.writer_process is not None:  # spend the writer process committed is now in the keys' totals
+            spent = {key.id: key.spent_usd for key in previous.keys.values()}
+            for key in self.snapshot.keys.values():
+                delta = key.spent_usd - spent.get(key.id, key.spent_usd)
+                if delta > 0:
+                    RateLimiter.reset_spend(self.limiter, key.id, delta)  # this process's pending part only
         return True
 
     async def _refresh_loop(self) -> None:
@@ -110,6 +125,14 @@ class Gateway:
                 await asyncio.to_thread(self.refresh_now)
             except Exception:  # the store may be briefly unreachable; keep serving the last view
                 log.exception("gateway config refresh failed; serving the previous configuration")
+
+    def writer_status(self) -> dict[str, Any]:
+        """How traces reach the store: the mode, and for a writer process whether one leads and what it did."""
+        if self.writer_process is None:
+            return {"mode": "thread"}
+        root = self.settings.resolved_trace_spool_dir
+        return {"mode": "process", "running": writer_running(root), "restarts": self.writer_process.restarts,
+                "last": read_status(root)}
 
     # -- callers ---------------------------------------------------------------------------------
 
@@ -198,7 +221,7 @@ class Gateway:
             if key is not None:
                 tokens = (rec.get("input_tokens") or 0) + (rec.get("output_tokens") or 0)
                 self.limiter.record(key, tokens, rec.get("cost_usd") or 0.0)
-        except Exception:  # noqa: BLE001 - accounting must never cost the trace
+        except Exception:
             log.exception("could not account for trace %s; recording it anyway", rec.get("id"))
         try:
             self.writer.submit(rec)
@@ -206,21 +229,9 @@ class Gateway:
             log.exception("could not record trace %s", rec.get("id"))
 
     def _committed(self, records: list[dict[str, Any]]) -> None:
-        spend: dict[str, float] = {}
-        for rec in records:
-            if rec.get("api_key") and rec.get("cost_usd"):
-                spend[rec["api_key"]] = spend.get(rec["api_key"], 0.0) + rec["cost_usd"]
-        for key_id, usd in spend.items():
+        for key_id, usd in key_spend(records).items():
             self.limiter.reset_spend(key_id, usd)
             for key in self.snapshot.keys.values():
                 if key.id == key_id:
                     key.spent_usd += usd
 
-
-def _add_spend(session: Session, records: list[dict[str, Any]]) -> None:
-    spend: dict[str, float] = {}
-    for rec in records:
-        if rec.get("api_key") and rec.get("cost_usd"):
-            spend[rec["api_key"]] = spend.get(rec["api_key"], 0.0) + rec["cost_usd"]
-    if spend:
-        KeyService.add_spend(session, spend)

@@ -1,9 +1,11 @@
 """Traces and spans: every request through the gateway (or an instrumented app, over OTLP) becomes a trace.
 
-Writing never blocks the hot path: :class:`TraceWriter` spools each trace to disk and writes batches
-in the background, idempotent by trace id, replaying spools a crashed process left behind.
+Writing never blocks the hot path: :class:`TraceWriter` spools each trace to disk; batches are written in the
+background, idempotent by trace id, by a thread of the same process or by a writer process
+(:class:`SpoolDrainer`), and spools a crashed process left behind are replayed.
 """
 
+from genloop.tracing._drain import SpoolDrainer
 from genloop.tracing._otlp import otlp_to_records
 from genloop.tracing._schemas import SpanInfo, TraceInfo
 from genloop.tracing._service import TraceService, new_span_id, new_trace_id
@@ -11,6 +13,7 @@ from genloop.tracing._writer import TraceWriter
 
 __all__ = [
     "SpanInfo",
+    "SpoolDrainer",
     "TraceInfo",
     "TraceService",
     "TraceWriter",

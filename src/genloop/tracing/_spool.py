@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Spool", "orphaned_records"]
+__all__ = ["Spool", "closed_segments", "dead_letter_count", "orphaned_records", "read_segment"]
 
 SEGMENT_BYTES = 8 << 20
 
@@ -103,8 +103,36 @@ class Spool:
             shutil.rmtree(self.dir, ignore_errors=True)
         os.close(self._lock_fd)
 
+    def has_segment(self, segment: int) -> bool:
+        """Whether segment ``segment`` is still on disk (a writer process deletes it once written)."""
+        return self._path(segment).exists()
+
     def _path(self, segment: int) -> Path:
         return self.dir / f"seg-{segment:08d}.jsonl"
+
+
+def closed_segments(folder: Path) -> list[Path]:
+    """The segments of a live owner's folder that it will not append to again: all but the newest.
+
+    An owner closes (truncates and unmaps) a segment before it creates the next one, so every segment older
+    than the newest file is complete.
+    """
+    segments = sorted(folder.glob("seg-*.jsonl"))
+    return segments[:-1]
+
+
+def read_segment(path: Path) -> list[dict[str, Any]]:
+    """The records of one segment file (torn lines and a zero tail skipped)."""
+    return list(_records(path))
+
+
+def dead_letter_count(path: Path) -> int:
+    """Lines in a dead-letter file (0 when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    except FileNotFoundError:
+        return 0
 
 
 def orphaned_records(root: Path, own: Path | None = None) -> Iterator[tuple[Path, list[dict[str, Any]]]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from genloop.store import Base, JSONType, UTCDateTime, utcnow
@@ -16,10 +17,17 @@ class TraceRow(Base):
 
     __tablename__ = "traces"
     __table_args__ = (
-        Index("ix_traces_project_time", "project_id", "started_at"),
+        # every filter of the trace list reads an index in (filter, time) order: keyset pages stay cheap
+        Index("ix_traces_project_time", "project_id", "started_at", "id"),
         Index("ix_traces_project_deployment_time", "project_id", "deployment", "started_at"),
-        Index("ix_traces_project_user", "project_id", "user_id"),
-        Index("ix_traces_project_session", "project_id", "session_id"),
+        Index("ix_traces_project_variant_time", "project_id", "variant", "started_at"),
+        Index("ix_traces_project_status_time", "project_id", "status", "started_at"),
+        Index("ix_traces_project_user_time", "project_id", "user_id", "started_at"),
+        Index("ix_traces_project_session_time", "project_id", "session_id", "started_at"),
+        Index("ix_traces_project_guardrail_time", "project_id", "guardrail_action", "started_at"),
+        # PostgreSQL only: full-text search over the text of input and output (kept by a trigger; SQLite
+        # has the traces_fts FTS5 table instead, see migration 0005)
+        Index("ix_traces_search", "search", postgresql_using="gin"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -48,6 +56,9 @@ class TraceRow(Base):
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
     stream: Mapped[bool] = mapped_column(Boolean, default=False)
     guardrails: Mapped[Any] = mapped_column(JSONType, nullable=True)  # list of findings
+    guardrail_action: Mapped[str | None] = mapped_column(String(16), nullable=True)  # strongest action found
+    search: Mapped[Any] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"), nullable=True,
+                                        deferred=True)  # PostgreSQL tsvector of input/output text
     user_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
     session_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
     api_key: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the key's visible prefix

@@ -1,47 +1,39 @@
-"""The batch writer: traces go from the hot path to an in-memory queue and the spool, never to the database.
+"""The batch writer: traces go from the hot path to the spool, never straight to the database.
 
-A background thread drains the queue every ``flush_interval`` seconds (sooner when a batch is full)
-and writes each batch in one transaction, idempotent by trace id, then deletes the spool segments
-whose traces have all committed. If the database is down it retries with backoff; the spool keeps
-everything, and whatever did not fit the bounded queue is replayed from the spool files.
+Two modes. In ``thread`` mode a background thread of this process drains an in-memory queue every
+``flush_interval`` seconds (sooner when a batch is full), writes each batch in one transaction, idempotent by
+trace id, and deletes the spool segments whose traces have all committed; whatever did not fit the bounded queue
+is replayed from the spool files. In ``spool`` mode this process only appends to its spool and closes the active
+segment every ``flush_interval``; a writer process (:class:`~genloop.tracing.SpoolDrainer`, started by the
+gateway or run as ``genloop trace-writer``) writes closed segments to the store and deletes them, so no batch
+ever shares this process's GIL with the event loop.
 
-One record the store refuses must not stop the others: when a batch fails while the store answers, the
-batch is retried record by record, and a record that still fails goes to the dead-letter file
-(``<spool>/dead-letter.jsonl``: one JSON object per line with ``at``, ``reason`` and the ``record``),
-is counted in ``dead_lettered``, and the writer goes on. Replaying a spool does the same, so a poison
-record is never retried forever.
+Either way one record the store refuses does not stop the others (:class:`~genloop.tracing._sink.RecordSink`
+retries a failed batch record by record and dead-letters what still fails), a crash loses nothing that reached
+the spool (a restarted process, or the writer process, replays folders whose owner is gone), and a poison record
+is never retried forever.
 """
 
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
-import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from genloop.store import Store
 from genloop.tracing._bounds import bound_record
-from genloop.tracing._service import write_records
-from genloop.tracing._spool import Spool, orphaned_records
+from genloop.tracing._sink import DEAD_LETTER_FILE, AfterCommit, OnCommit, RecordSink
+from genloop.tracing._spool import Spool, dead_letter_count, orphaned_records
 
 __all__ = ["DEAD_LETTER_FILE", "TraceWriter"]
 
-DEAD_LETTER_FILE = "dead-letter.jsonl"
-
 log = logging.getLogger("genloop.tracing")
-
-OnCommit = Callable[[Session, list[dict[str, Any]]], None]
-AfterCommit = Callable[[list[dict[str, Any]]], None]
 
 
 class TraceWriter:
@@ -59,16 +51,19 @@ class TraceWriter:
         on_commit: OnCommit | None = None,
         after_commit: AfterCommit | None = None,
         actor: str = "gateway",
+        mode: Literal["thread", "spool"] = "thread",
     ) -> None:
+        if mode not in ("thread", "spool"):
+            raise ValueError(f"unknown trace writer mode {mode!r}: use 'thread' or 'spool'")
+        self.mode = mode
         self.store = store
         self.spool_dir = spool_dir
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.queue_max = queue_max
         self.fsync = fsync
-        self.on_commit = on_commit
-        self.after_commit = after_commit
-        self.actor = actor
+        self.sink = RecordSink(store, spool_dir, actor=actor, fsync=fsync, on_commit=on_commit,
+                               after_commit=after_commit)
         self._queue: collections.deque[tuple[int, dict[str, Any]]] = collections.deque()
         self._counts: dict[int, int] = {}  # segment -> queued records not yet committed
         self._overflow: dict[int, int] = {}  # segment -> records that did not fit the queue
@@ -82,10 +77,8 @@ class TraceWriter:
         self.submitted = 0
         self.committed = 0
         self.replayed = 0
-        self.failures = 0
-        self.dead_lettered = 0
-        self.dead_letter_path = spool_dir / DEAD_LETTER_FILE
-        self._dead_lock = threading.Lock()
+        self._replaying = False
+        self._spool_dead = (0, 0)  # (dead-letter file size, its line count), re-counted when the size changes
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -94,8 +87,9 @@ class TraceWriter:
         if self._thread is not None:
             return
         self._spool = Spool(self.spool_dir, fsync=self.fsync)
-        self._replaying = True
-        self._thread = threading.Thread(target=self._run, name="genloop-trace-writer", daemon=True)
+        target = self._run if self.mode == "thread" else self._run_spool_only
+        self._replaying = self.mode == "thread"
+        self._thread = threading.Thread(target=target, name="genloop-trace-writer", daemon=True)
         self._thread.start()
 
     def close(self, timeout: float = 10.0) -> None:
@@ -108,8 +102,8 @@ class TraceWriter:
         self._thread.join(timeout)
         self._thread = None
         if self._spool is not None:
-            with self._lock:
-                clean = not self._queue and not self._overflow
+            with self._lock:  # the folder goes only when every trace in it committed; else it is replayed
+                clean = not self._queue and not self._overflow and self.committed >= self.submitted
             self._spool.close(remove=clean)
             self._spool = None
 
@@ -133,11 +127,14 @@ class TraceWriter:
             try:
                 line = orjson.dumps(record, default=str) + b"\n"
             except (orjson.JSONEncodeError, TypeError, RecursionError) as exc:
-                self._dead_letter(record, f"cannot be encoded: {exc}")
+                self.sink.dead_letter(record, f"cannot be encoded: {exc}")
                 return
         with self._lock:
             segment = spool.append(line)
             self.submitted += 1
+            if self.mode == "spool":
+                self._counts[segment] = self._counts.get(segment, 0) + 1
+                return
             if len(self._queue) < self.queue_max:
                 self._queue.append((segment, record))
                 self._counts[segment] = self._counts.get(segment, 0) + 1
@@ -152,6 +149,29 @@ class TraceWriter:
     @property
     def pending(self) -> int:
         return self.submitted - self.committed
+
+    @property
+    def failures(self) -> int:
+        """Consecutive rounds in which the store did not answer (thread mode)."""
+        return self.sink.failures
+
+    @property
+    def dead_letter_path(self) -> Path:
+        return self.sink.dead_letter_path
+
+    @property
+    def dead_lettered(self) -> int:
+        """Records dead-lettered: by this writer (thread mode), or in the spool's dead-letter file (spool mode,
+        where the writer process dead-letters)."""
+        if self.mode == "thread":
+            return self.sink.dead_lettered
+        try:
+            size = self.sink.dead_letter_path.stat().st_size
+        except FileNotFoundError:
+            return self.sink.dead_lettered
+        if size != self._spool_dead[0]:
+            self._spool_dead = (size, dead_letter_count(self.sink.dead_letter_path))
+        return max(self._spool_dead[1], self.sink.dead_lettered)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until every trace submitted so far (and any replay) has committed; False on timeout."""
@@ -182,6 +202,28 @@ class TraceWriter:
             if stopping:
                 return
 
+    def _run_spool_only(self) -> None:
+        """Spool mode: close the active segment every interval, and count what the writer process committed."""
+        while True:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            stopping = self._stop
+            spool = self._spool
+            if spool is not None:
+                with self._lock:
+                    if spool.active_count:
+                        self._closed.add(spool.rotate())
+                    closed = [(s, self._counts.get(s, 0)) for s in self._closed]
+                gone = [(s, n) for s, n in closed if not spool.has_segment(s)]  # written and deleted
+                if gone:
+                    with self._lock:
+                        for segment, _n in gone:
+                            self._closed.discard(segment)
+                            self._counts.pop(segment, None)
+                    self._count_committed(sum(n for _s, n in gone))
+            if stopping:
+                return
+
     def _drain(self) -> None:
         spool = self._spool
         if spool is None:
@@ -192,7 +234,7 @@ class TraceWriter:
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.batch_size * 4))]
         for start in range(0, len(batch), self.batch_size):
             chunk = batch[start:start + self.batch_size]
-            if not self._write([rec for _seg, rec in chunk]):
+            if not self.sink.write([rec for _seg, rec in chunk]):
                 with self._lock:  # database down: put it back for the next round, in order
                     self._queue.extendleft(reversed(batch[start:]))
                 return
@@ -207,7 +249,7 @@ class TraceWriter:
             done = [s for s in self._closed if not self._counts.get(s)]
         for segment in done:
             overflow = self._overflow.get(segment, 0)
-            if overflow and not self._write(spool.read(segment)):
+            if overflow and not self.sink.write(spool.read(segment)):
                 return
             with self._lock:
                 self._closed.discard(segment)
@@ -222,7 +264,7 @@ class TraceWriter:
         for folder, records in orphaned_records(self.spool_dir, own):
             ok = True
             for start in range(0, len(records), self.batch_size):
-                while not self._write(records[start:start + self.batch_size]):
+                while not self.sink.write(records[start:start + self.batch_size]):
                     if self._stop:
                         return
                     ok = False
@@ -231,91 +273,6 @@ class TraceWriter:
                 shutil.rmtree(folder, ignore_errors=True)
                 self.replayed += len(records)
                 log.info("replayed %d spooled traces from %s", len(records), folder.name)
-
-    def _write(self, records: list[dict[str, Any]]) -> bool:
-        """Write ``records``; False only when the store is unreachable (the caller keeps them and retries).
-
-        A failed batch is retried record by record while the store answers; a record that still fails
-        goes to the dead-letter file, so every other record is stored.
-        """
-        if not records:
-            return True
-        try:
-            self._commit(records)
-        except Exception as exc:  # noqa: BLE001 - the store or one record; told apart below
-            if not self._store_answers():
-                return self._down(len(records))
-            log.warning("a batch of %d traces failed (%s); writing them one by one", len(records), exc)
-            for record in records:
-                if not self._write_one(record):
-                    return self._down(1)
-        self.failures = 0
-        return True
-
-    def _write_one(self, record: dict[str, Any]) -> bool:
-        """Write one record, or dead-letter it when the store answers but refuses it; False when the store is down."""
-        error: Exception | None = None
-        for _ in range(2):  # a second try rules out a transient conflict
-            try:
-                self._commit([record])
-                return True
-            except Exception as exc:  # noqa: BLE001 - told apart below
-                error = exc
-                if not self._store_answers():
-                    return False
-        self._dead_letter(record, f"{type(error).__name__}: {error}")
-        return True
-
-    def _commit(self, records: list[dict[str, Any]]) -> None:
-        def fn(session: Session) -> list[dict[str, Any]]:
-            new = write_records(session, records, self.actor)
-            if self.on_commit is not None and new:
-                self.on_commit(session, new)
-            return new
-
-        new = self.store.db.write(fn)
-        if self.after_commit is not None and new:
-            try:
-                self.after_commit(new)
-            except Exception:  # a metrics callback must not stop the writer
-                log.exception("after_commit callback failed")
-
-    def _store_answers(self) -> bool:
-        try:
-            with self.store.db.read() as session:
-                session.execute(select(1))
-            return True
-        except Exception:  # noqa: BLE001 - any failure means the store is not answering
-            return False
-
-    def _down(self, n: int) -> bool:
-        self.failures += 1
-        log.error("the trace store is unreachable; %d traces wait in the spool and will be retried", n)
-        time.sleep(min(5.0, 0.1 * 2 ** min(self.failures, 6)))
-        return False
-
-    def _dead_letter(self, record: dict[str, Any], reason: str) -> None:
-        """Append ``record`` with ``reason`` to the dead-letter file and count it."""
-        entry = {"at": dt.datetime.now(dt.UTC).isoformat(), "reason": reason[:2000], "record": record}
-        try:
-            line = orjson.dumps(entry, default=str)
-        except (orjson.JSONEncodeError, TypeError, RecursionError):
-            entry["record"] = bound_record(dict(record))
-            try:
-                line = orjson.dumps(entry, default=str)
-            except (orjson.JSONEncodeError, TypeError, RecursionError):
-                line = orjson.dumps({**entry, "record": repr(record)[:1_000_000]})
-        with self._dead_lock:
-            self.dead_letter_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.dead_letter_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line + b"\n")
-                if self.fsync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            self.dead_lettered += 1
-        log.error("trace %s could not be stored and went to %s: %s", record.get("id"), self.dead_letter_path, reason)
 
     def _count_committed(self, n: int) -> None:
         with self._done:
