@@ -108,6 +108,10 @@ def test_connections_carry_the_operators_key_to_the_operators_endpoint(store, ga
     deployments.create("stored", variants=[{"model": "openai:served", "connection": "vault"}])
     ModelService(store).register("boxed", kind="provider", uri="openai:served", config={"connection": "gpu-box"})
     deployments.create("model-conn", variants=[{"model": "boxed"}])
+    from genloop.evals._plan import resolve_target
+
+    with pytest.raises(InvalidInput, match="only the gateway resolves"):  # never a TypeError, never the key
+        resolve_target(ModelService(store), "boxed")
     with pytest.raises(InvalidInput, match="does not exist"):  # references are checked when a version is made
         deployments.create("ghost", variants=[{"model": "openai:served", "connection": "nope"}])
     with pytest.raises(InvalidInput, match="speaks openai"):

@@ -127,6 +127,10 @@ def resolve_target(models: Any, ref: str, params: dict[str, Any] | None = None) 
                            hint="serve it behind an OpenAI-compatible endpoint and register it with "
                                 "uri openai:MODEL and config.base_url")
     provider, _, model = version.uri.partition(":")
+    if config.get("connection"):  # its key stays on the server: only the gateway resolves it (issue 9)
+        raise InvalidInput(f"model {version.ref} is served through the connection {config['connection']!r}, which "
+                           "only the gateway resolves", hint="evaluate it through a deployment that uses it, or "
+                           "register a version with --base-url for evaluation (no server key is sent there)")
     config = {k: v for k, v in (version.config or {}).items() if k != "params"}
     merged = {**dict((version.config or {}).get("params") or {}), **(params or {})}
     return ModelTarget(provider=provider, model=model, config=config, params=merged, ref=version.ref)
