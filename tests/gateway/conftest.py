@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from tests.conftest import free_port
 
 from genloop.deployments import DeploymentService
 from genloop.providers.mock_upstream import MockUpstreamServer
@@ -192,3 +198,32 @@ class BadUpstream:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+
+@contextlib.contextmanager
+def gateway_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """A real ``serve_gateway`` process with ``env`` on a free port (its output in ``log``); yields its URL."""
+    port = free_port()
+    code = f"from genloop.gateway import serve_gateway; serve_gateway(port={port})"
+    with log.open("ab") as sink:
+        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=sink, stderr=sink)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail(f"the gateway did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -6,11 +6,9 @@ are real ``serve_gateway`` processes on one SQLite store, as two replicas behind
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import free_port
+from tests.gateway.conftest import gateway_process
 
 from genloop.auth import KeyService
 from genloop.deployments import DeploymentService
@@ -57,34 +56,6 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         client.close()
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def gateway_process(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = free_port()
-    code = f"from genloop.gateway import serve_gateway; serve_gateway(port={port})"
-    with log.open("ab") as sink:
-        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=sink, stderr=sink)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail(f"the gateway did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture
