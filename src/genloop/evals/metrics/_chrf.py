@@ -65,7 +65,8 @@ def _sorted_keys(digits: np.ndarray, base: int) -> np.ndarray:
 
 
 def _digits(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    # surrogatepass: a lone surrogate (any Python str may hold one) is one code point like any other
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 
 
 def _match_stats(hyp: str, ref: str) -> list[int]:

@@ -43,22 +43,25 @@ _ZERO = RougeScore(0.0, 0.0, 0.0)
 class _Vocabulary:
     """rouge-score's tokenizer, mapping each token to an integer id (the id of its stem when stemming).
 
-    Ids live in a map that starts afresh once it holds ``_VOCAB_LIMIT`` tokens, with a small cache of the
-    lines of recently seen texts (several ROUGE variants of one item tokenize it once). A pair is scored
-    within one :meth:`session`, so both sides share a map even if another thread starts a new one.
+    Two maps: token -> id (a cache of the stemmer) and term -> id, where the term is what rouge-score
+    compares (the stem of a token longer than 3 characters when stemming, else the token). They must stay
+    apart: a token that spells another token's stem ('experiment', the stem of 'experimental') has a term
+    of its own ('experi'). The maps start afresh once they hold ``_VOCAB_LIMIT`` tokens, with a small cache
+    of the lines of recently seen texts (several ROUGE variants of one item tokenize it once). A pair is
+    scored within one :meth:`session`, so both sides share the maps even if another thread starts new ones.
     """
 
     def __init__(self, stem: bool) -> None:
         self.stem = stem
         self._next = itertools.count()
-        self._state: tuple[dict[str, int], dict[str, list[list[int]]]] = ({}, {})
+        self._state: tuple[dict[str, int], dict[str, int], dict[str, list[list[int]]]] = ({}, {}, {})
 
     def session(self) -> Callable[[str], list[list[int]]]:
         """A function from a text to its token ids per non-empty line (lines without tokens never score)."""
         state = self._state
         if len(state[0]) > _VOCAB_LIMIT:
-            self._state = state = ({}, {})
-        ids, cache = state
+            self._state = state = ({}, {}, {})
+        ids, terms, cache = state
         get = ids.get
 
         def lines(text: str) -> list[list[int]]:
@@ -71,7 +74,8 @@ class _Vocabulary:
                 if tokens:
                     row: list[Any] = [get(token) for token in tokens]
                     if None in row:
-                        row = [self._new_id(ids, t) if i is None else i for t, i in zip(tokens, row, strict=True)]
+                        row = [self._new_id(ids, terms, t) if i is None else i
+                               for t, i in zip(tokens, row, strict=True)]
                     out.append(row)
             if len(cache) >= _CACHE_SIZE:
                 cache.clear()
@@ -80,11 +84,11 @@ class _Vocabulary:
 
         return lines
 
-    def _new_id(self, ids: dict[str, int], token: str) -> int:
-        key = porter_stem(token) if self.stem and len(token) > 3 else token
-        tid = ids.get(key)  # the stem's id, so 'running' and 'runs' share one
+    def _new_id(self, ids: dict[str, int], terms: dict[str, int], token: str) -> int:
+        term = porter_stem(token) if self.stem and len(token) > 3 else token
+        tid = terms.get(term)  # the term's id, so 'running' and 'runs' share one
         if tid is None:
-            tid = ids.setdefault(key, next(self._next))
+            tid = terms.setdefault(term, next(self._next))
         ids[token] = tid
         return tid
 
