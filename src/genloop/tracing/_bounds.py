@@ -142,7 +142,9 @@ def bound_scalars(rec: dict[str, Any]) -> dict[str, Any]:
             if len(spans) > MAX_SPANS:
                 rec["spans"] = spans = spans[:MAX_SPANS]
                 _note(rec, "spans")
-            rec["spans"] = [_span(rec, s) for s in spans if isinstance(s, dict)]
+            bounded = [_span(rec, s) for s in spans if isinstance(s, dict)]
+            if len(bounded) != len(spans) or any(a is not b for a, b in zip(bounded, spans, strict=False)):
+                rec["spans"] = bounded
     return rec
 
 

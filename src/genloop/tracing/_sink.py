@@ -29,6 +29,7 @@ from genloop.tracing._service import write_records
 __all__ = ["DEAD_LETTER_FILE", "AfterCommit", "OnCommit", "RecordSink"]
 
 DEAD_LETTER_FILE = "dead-letter.jsonl"
+_DEAD = "_genloop_dead_lettered"
 
 log = logging.getLogger("genloop.tracing")
 
@@ -53,6 +54,7 @@ class RecordSink:
 
     def write(self, records: list[dict[str, Any]]) -> bool:
         """Write ``records``; False only when the store is unreachable (the caller keeps them and retries)."""
+        records = [r for r in records if _DEAD not in r]  # dead-lettered by an earlier try of this batch
         if not records:
             return True
         try:
@@ -130,4 +132,5 @@ class RecordSink:
             finally:
                 os.close(fd)
             self.dead_lettered += 1
+        record[_DEAD] = True  # when the store goes down mid-batch, the batch's retry skips this record
         log.error("trace %s could not be stored and went to %s: %s", record.get("id"), self.dead_letter_path, reason)
