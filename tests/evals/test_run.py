@@ -207,3 +207,32 @@ def test_pointwise_prompt_shows_the_rubric_anchors_and_asks_for_reasons_first(lo
     assert result.judges["q"]["unscored_items"] == 2  # 3 is outside the 0-2 scale: recorded as unparsed
     assert "0: wrong\n1: partly\n2: right" in seen[0] and "First reason" in seen[0].split("[Response]")[1]
     assert "[Reference answer]" not in seen[0]  # use_reference is off
+
+
+@pytest.mark.parametrize("baseline", [None, "base"])
+def test_pairwise_win_rate_is_the_challengers_with_or_without_a_baseline(local: Any, golden: str, judge: MockProvider,
+                                                                          baseline: str | None) -> None:
+    """Same verdicts, same meaning: `new` (the later candidate) wins 9, ties 3, whether or not `base` is named
+    the baseline, so a gate `pairwise.win_rate>0.5` tests the challenger either way, and the result says so."""
+    pairwise = {"name": "pairwise", "type": "pairwise", "model": "judge:j2", "baseline": baseline}
+    result = evals_of(local).run(spec_for(golden, judges=[pairwise], gates=["pairwise.win_rate>0.5"]),
+                                 providers={"judge": judge})
+    assert result.status == "succeeded", result.error
+    pair = result.pairwise[0]
+    assert (pair.candidate_a, pair.candidate_b, pair.win_rate_of, pair.against) == ("new", "base", "new", "base")
+    assert (pair.wins, pair.ties, pair.losses) == (9, 3, 0)
+    assert result.metrics["pairwise.win_rate"] == pytest.approx((9 + 1.5) / 12)
+    assert all(g.passed for g in result.gates)
+    assert "| win rate of |" in local.evals.report(result.run_id, "markdown")
+
+
+def test_all_ties_widen_the_interval_so_a_position_biased_judge_fails_the_gate(local: Any, golden: str) -> None:
+    biased = MockProvider(name="judge", reply=lambda request: '{"reasoning": "first", "winner": "A"}')
+    spec = spec_for(golden, judges=[{"name": "pairwise", "type": "pairwise", "model": "judge:j2"}],
+                    gates=["pairwise.win_rate.ci_low>=0.5"])
+    result = evals_of(local).run(spec, providers={"judge": biased})
+    pair = result.pairwise[0]
+    assert (pair.wins, pair.ties, pair.losses) == (0, 12, 0)
+    assert pair.ci_low < 0.5 < pair.ci_high and pair.method.startswith("wilson")
+    assert result.metrics["pairwise.win_rate.ci_low"] == pair.ci_low
+    assert not result.gates[0].passed

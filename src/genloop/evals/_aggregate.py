@@ -3,8 +3,9 @@
 Means get a bootstrap interval over examples (repeats of one example are averaged first, so they do not
 count as independent evidence); 0/1 metrics get a Wilson interval. A metric with a corpus-level score (BLEU,
 chrF) is reported as that score, not as the mean of its sentence scores (see :func:`corpus_aggregate`).
-Pairwise verdicts give win/tie/loss counts, a win rate ((wins + ties/2) / n) with its interval, and the
-position-consistency rate; three or more candidates are ranked with Bradley-Terry. The flat ``metrics`` dict
+Pairwise verdicts give win/tie/loss counts, a win rate ((wins + ties/2) / n) of the challenger (``candidate_a``:
+a later candidate, or any candidate but the judge's baseline) with its interval, and the position-consistency
+rate; three or more candidates are ranked with Bradley-Terry. The flat ``metrics`` dict
 is what gates read; ``compare`` works on the items' own scores.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from genloop.evals import stats
 from genloop.evals._schemas import Aggregate, EvalItem, EvalPair
 
-__all__ = ["aggregate", "corpus_aggregate", "item_values", "summarize"]
+__all__ = ["PAIRWISE_METHOD", "aggregate", "corpus_aggregate", "item_values", "pairwise_interval", "summarize"]
 
 
 def item_values(items: list[EvalItem], key: str) -> dict[str, float]:
@@ -181,11 +182,11 @@ def _pairwise(plan: Any, pairs: list[EvalPair], metrics: dict[str, float], seed:
             ties = sum(p.winner == "tie" for p in decided)
             losses = sum(p.winner == "b" for p in decided)
             checked = [p.consistent for p in mine if p.consistent is not None]
-            agg = aggregate([{"a": 1.0, "tie": 0.5, "b": 0.0}[p.winner] for p in decided if p.winner], seed=seed)
-            value, low, high = agg.value, agg.ci_low, agg.ci_high
-            entry = {"judge": judge.name, "candidate_a": a, "candidate_b": b, "n": len(decided), "wins": wins,
-                     "ties": ties, "losses": losses, "unparsed": len(mine) - len(decided), "win_rate": value,
-                     "ci_low": low, "ci_high": high,
+            value, low, high = pairwise_interval(wins, ties, losses)
+            entry = {"judge": judge.name, "candidate_a": a, "candidate_b": b, "win_rate_of": a, "against": b,
+                     "n": len(decided), "wins": wins, "ties": ties, "losses": losses,
+                     "unparsed": len(mine) - len(decided), "win_rate": value, "ci_low": low, "ci_high": high,
+                     "method": PAIRWISE_METHOD if decided else None,
                      "consistency": sum(checked) / len(checked) if checked else None}
             out.append(entry)
             prefix = judge.name if count == 1 else f"{judge.name}.{a}_vs_{b}"
@@ -198,6 +199,26 @@ def _pairwise(plan: Any, pairs: list[EvalPair], metrics: dict[str, float], seed:
             if entry["consistency"] is not None:
                 metrics[f"{prefix}.consistency"] = entry["consistency"]
     return out
+
+
+PAIRWISE_METHOD = "wilson (ties count as half a win)"
+
+
+def pairwise_interval(wins: int, ties: int, losses: int, level: float = 0.95
+                      ) -> tuple[float | None, float | None, float | None]:
+    """``(win rate, low, high)``: the Wilson score interval (Wilson, 1927) of ``(wins + ties / 2) / n``.
+
+    Each verdict scores 1, 0.5 or 0. A score on [0, 1] with mean p has variance at most p (1 - p) (Bhatia and
+    Davis, 2000), the variance the Wilson interval assumes, so counting a tie as half a success never makes
+    the interval narrower than the data allow: all ties give an interval around 0.5 as wide as a coin's, so a
+    judge that only prefers the first position (every verdict flips with the order: a tie) cannot pass
+    ``win_rate.ci_low>=0.5``. A bootstrap over the 1/0.5/0 scores would instead give all ties zero width.
+    """
+    n = wins + ties + losses
+    if n == 0:
+        return None, None, None
+    interval = stats.wilson_interval(wins + ties / 2, n, level)
+    return interval.estimate, interval.low, interval.high
 
 
 def _ranking(names: list[str], pairs: list[EvalPair]) -> list[dict[str, Any]]:

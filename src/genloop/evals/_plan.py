@@ -231,8 +231,10 @@ def _judges(spec: EvalSpec, names: list[str], prompts: Any, models: Any,
                                    hint=f"candidates: {', '.join(names)}")
             if len(names) < 2:
                 raise InvalidInput(f"pairwise judge {jspec.name!r} needs at least two candidates")
+            # one orientation everywhere: candidate_a is the challenger (a later candidate, or any candidate
+            # but the baseline), candidate_b what it is compared with, and win rates are candidate_a's
             if jspec.baseline:
-                pairs = [(jspec.baseline, n) for n in names if n != jspec.baseline]
+                pairs = [(n, jspec.baseline) for n in names if n != jspec.baseline]
             else:
                 pairs = [(b, a) for i, a in enumerate(names) for b in names[i + 1:]]  # later vs earlier
             pairwise.append((judge, pairs))

@@ -34,12 +34,13 @@ def _rows(result: EvalResult) -> list[list[str]]:
 
 
 def _pair_rows(result: EvalResult) -> list[list[str]]:
-    return [[p.judge, f"{p.candidate_a} vs {p.candidate_b}", f"{p.wins}/{p.ties}/{p.losses}", _num(p.win_rate),
+    return [[p.judge, f"{p.candidate_a} vs {p.candidate_b}", f"{p.wins}/{p.ties}/{p.losses}",
+             p.win_rate_of or p.candidate_a, _num(p.win_rate),
              f"[{_num(p.ci_low)}, {_num(p.ci_high)}]", _num(p.consistency), str(p.unparsed)] for p in result.pairwise]
 
 
 _HEAD = ["candidate", "metric", "value", "95% CI", "n", "method"]
-_PAIR_HEAD = ["judge", "pair", "W/T/L", "win rate", "95% CI", "consistency", "unparsed"]
+_PAIR_HEAD = ["judge", "pair", "W/T/L", "win rate of", "win rate", "95% CI", "consistency", "unparsed"]
 
 
 def _header(result: EvalResult) -> list[str]:
@@ -163,7 +164,7 @@ def _table(result: EvalResult) -> str:
             pairs.add_row(*row)
         console.print(pairs)
     for gate in result.gates:
-        console.print(("PASS " if gate.passed else "FAIL ") + gate.message, markup=False, highlight=False)
+        console.print(f"gate {gate.message}", markup=False, highlight=False)
     for warning in result.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False)
     return console.export_text()

@@ -76,11 +76,15 @@ class Aggregate(BaseModel):
 
 
 class PairwiseSummary(BaseModel):
-    """Win/tie/loss of ``candidate_a`` against ``candidate_b`` under one pairwise judge."""
+    """Win/tie/loss of ``candidate_a`` (the challenger: a later candidate, or any candidate but the judge's
+    ``baseline``) against ``candidate_b`` under one pairwise judge; every rate is ``candidate_a``'s."""
 
     judge: str
     candidate_a: str
     candidate_b: str
+    win_rate_of: str | None = Field(default=None, description="The candidate the win rate is for (candidate_a)")
+    against: str | None = Field(default=None, description="The candidate it is compared with (candidate_b)")
+    method: str | None = Field(default=None, description="How the interval was computed")
     n: int
     wins: int
     ties: int
