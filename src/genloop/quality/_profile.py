@@ -4,8 +4,9 @@ few bytes per row: lengths and one 8-byte hash).
 Counted over every row: column nulls and empties, text lengths in characters and tokens, chat turns and
 roles and system prompts, exact duplicates (hash of each row's text), length outliers (3 IQR on log
 length), the chosen/rejected length bias of preference data. Estimated on a seeded sample of rows:
-languages (py3langid), near duplicates (MinHash + LSH), PII hits (the guardrail PII checks), and
-embedding outliers (distance to the centroid of the default embedder's vectors).
+near duplicates (MinHash + LSH) and PII hits (the guardrail PII checks); on at most 2,000 of the sampled
+rows (the models cost about a millisecond a row): languages (py3langid) and embedding outliers (distance
+to the centroid of the default embedder's vectors).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _BINS = 20
 _TOP_SYSTEM = 5
 _MAX_SYSTEM_TRACKED = 100_000
 _PREVIEW = 200
+MODEL_SAMPLE = 2_000  # languages and embedding outliers: at most this many of the sampled rows (models are slow)
 
 
 def sample_rows(num_rows: int, size: int, seed: int) -> np.ndarray:
@@ -170,7 +172,7 @@ class Profiler:
     def languages(self) -> dict[str, float]:
         from genloop.quality._langid import detect_languages
 
-        found = Counter(detect_languages(self.sample_texts))
+        found = Counter(detect_languages(t[:1000] for t in model_sample(self.sample_texts)))
         total = max(sum(found.values()), 1)
         return {code: round(count / total, 4) for code, count in found.most_common()}
 
@@ -201,10 +203,18 @@ class Profiler:
                 "mean_length_ratio": round(float(np.mean((chosen + 1) / (rejected + 1))), 4)}
 
 
+def model_sample(items: Sequence[Any]) -> list[Any]:
+    """At most :data:`MODEL_SAMPLE` of ``items``, evenly spaced (the sample is random already)."""
+    if len(items) <= MODEL_SAMPLE:
+        return list(items)
+    return [items[int(i)] for i in np.linspace(0, len(items) - 1, MODEL_SAMPLE)]
+
+
 def embedding_outliers(texts: list[str], sample: np.ndarray, seed: int, examples: int = 10) -> dict[str, Any]:
     """Sampled rows far from the centroid of their embeddings (more than 3 standard deviations)."""
     from genloop.quality._embed import HashedEmbedder
 
+    texts, sample = model_sample(texts), np.asarray(model_sample(list(sample)))
     if len(texts) < 10:
         return {"rows_in_sample": 0, "examples": []}
     embedder = HashedEmbedder(seed=seed)

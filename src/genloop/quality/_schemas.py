@@ -71,7 +71,8 @@ class VersionProfile(BaseModel):
 
     Counts over every row: rows, columns, lengths, chat statistics, exact duplicates, length outliers,
     preference length bias. Estimates over a seeded sample of ``sample_size`` rows (all rows when the
-    version is smaller): languages, near duplicates, PII hits, embedding outliers.
+    version is smaller): near duplicates, PII hits; and over at most 2,000 of those rows: languages and
+    embedding outliers.
     """
 
     dataset: str = Field(description="NAME@N of the profiled version")
