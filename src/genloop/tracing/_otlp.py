@@ -9,6 +9,7 @@ semantic conventions (``gen_ai.request.model``, ``gen_ai.usage.input_tokens``,
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -231,11 +232,14 @@ def _int_value(value: Any) -> int | str:
     return number if -(2**63) <= number < 2**63 else str(number)
 
 
+_HEX = re.compile(r"[0-9a-f]+")
+
+
 def _hex_id(value: Any, size: int) -> str | None:
     if not value:
         return None
     text = str(value).lower()
-    if len(text) != size or any(c not in "0123456789abcdef" for c in text):
+    if len(text) != size or _HEX.fullmatch(text) is None:
         try:  # the protobuf JSON mapping writes ids in base64
             text = base64.b64decode(str(value), validate=True).hex()
         except ValueError:
