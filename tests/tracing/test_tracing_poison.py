@@ -182,3 +182,14 @@ def test_otlp_poison_is_bounded_or_refused_and_other_projects_cannot_attach(stor
     assert sorted(s.span_id for s in shown.spans) == ["a1" * 8, "d1" * 8]
     with pytest.raises(Exception, match="no trace"):
         TraceService(store, "beta").get(tid)
+
+
+def test_records_from_an_sdk_are_bounded_before_they_are_written(store) -> None:  # type: ignore[no-untyped-def]
+    """The REST/SDK path (TraceService.record) bounds every field too: nothing it accepts breaks a later read."""
+    service = TraceService(store)
+    poisons = [p for p, fate in _poisons() if fate == "mended"]
+    assert service.record(poisons) == len(poisons)
+    for rec in poisons:
+        shown = service.get(rec["id"])
+        assert shown.metadata["genloop.bounded"]
+    assert service.list(limit=100).total == len(poisons)
