@@ -81,7 +81,8 @@ def layout_lineage(root: LineageNode, project: str) -> Graph:
             for source in item.inputs:
                 visit(source, depth + 2, seen)
                 edges[(source.ref, run_key)] = GraphEdge(source.ref, run_key, "read")
-        if item.parent is not None:
+        if item.parent is not None and not any(source.ref == item.parent.ref for source in item.inputs):
+            # a base that the producing run also read is drawn through the run, not with a second edge
             visit(item.parent, depth + 1, seen)
             edges.setdefault((item.parent.ref, key), GraphEdge(item.parent.ref, key, "base"))
 

@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from genloop.audit import AuditService
 from genloop.deployments import DeploymentService
-from genloop.evals import EvalService
+from genloop.errors import GenLoopError
+from genloop.evals import EvalResult, EvalService
 from genloop.store._projects import list_projects
 from genloop.studio._context import Studio, StudioDep
 from genloop.studio._params import ListQ, pager
@@ -41,5 +42,13 @@ def _overview(studio: Studio, project: str) -> dict[str, object]:
         "events": AuditService(store, project).list(limit=12).items,
         "deployments": DeploymentService(store, project).list(limit=20).items,
         "traffic": deployment_traffic(store, project, hours=1.0),
-        "evals": [(run, evals.get(run.id)) for run in runs],
+        "evals": [(run, _result(evals, run.id)) for run in runs],
     }
+
+
+def _result(evals: EvalService, run_id: str) -> EvalResult | None:
+    """The run's evaluation result; None for a run of kind eval that the evaluation engine did not make."""
+    try:
+        return evals.get(run_id)
+    except GenLoopError:
+        return None
