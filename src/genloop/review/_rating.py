@@ -9,11 +9,13 @@ rating whose lock expired (and whose item another rater claimed meanwhile) is ke
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from genloop.errors import Conflict, Forbidden, NotFound
 from genloop.feedback._tables import FeedbackRow
@@ -47,6 +49,33 @@ def _slot_of(queue: QueueRow, rater: str) -> int | None:
     return None
 
 
+@functools.cache
+def _queries() -> dict[str, Any]:
+    """The claim statements, built once with bind parameters (building them per call cost more than running)."""
+    rater, now = bindparam("rater"), bindparam("now", type_=ItemRow.__table__.c.locked_until.type)
+    held = select(ItemRow).where(ItemRow.queue_id == bindparam("queue_id"), ItemRow.locked_by == rater)
+    rated = select(RatingRow.id).where(RatingRow.item_id == bindparam("item_id"), RatingRow.rater == rater)
+    base = select(ItemRow).where(
+        ItemRow.queue_id == bindparam("queue_id"), ItemRow.done.is_(False),
+        ItemRow.id.not_in(bindparam("exclude", expanding=True)),
+        ~exists().where(RatingRow.item_id == ItemRow.id, RatingRow.rater == rater),
+        (ItemRow.locked_by.is_(None)) | (ItemRow.locked_by == rater) | (ItemRow.locked_until <= now))
+    robin = ((ItemRow.position - bindparam("slot")) % bindparam("count") + bindparam("count")) % bindparam("count") \
+        < bindparam("needed")
+    passed = exists().where(SkipRow.item_id == ItemRow.id, SkipRow.rater == rater)
+    later = exists().where(SkipRow.item_id == ItemRow.id, SkipRow.rater == rater, SkipRow.kind == "later")
+    first = {}
+    for name, query in (("fresh", base.where(~passed)), ("later", base.where(later))):
+        first[name] = query.order_by(ItemRow.position).limit(1)
+        first[name + "_rr"] = query.where(robin).order_by(ItemRow.position).limit(1)
+    lock = (update(ItemRow).where(ItemRow.id == bindparam("item_id"),
+                                  (ItemRow.locked_by.is_(None)) | (ItemRow.locked_by == rater)
+                                  | (ItemRow.locked_until <= now))
+            .values(locked_by=rater, locked_until=bindparam("until", type_=ItemRow.__table__.c.locked_until.type))
+            .execution_options(synchronize_session=False))
+    return {"held": held, "rated": rated, "lock": lock, **first}
+
+
 def claim_next(session: Session, queue: QueueRow, rater: str, *, now: dt.datetime | None = None,
                exclude: Collection[int] = ()) -> ItemRow | None:
     """Lock and return the rater's next item: one they already hold, else the first free one, later ones last.
@@ -54,28 +83,26 @@ def claim_next(session: Session, queue: QueueRow, rater: str, *, now: dt.datetim
     ``exclude``: items the rater has on screen already (the one just rated, the one preloaded after it).
     """
     now = now or utcnow()
-    skip = ItemRow.id.not_in(list(exclude)) if exclude else ItemRow.id.is_not(None)
-    held = session.scalar(select(ItemRow).where(ItemRow.queue_id == queue.id, ItemRow.locked_by == rater,
-                                                ItemRow.done.is_(False), ItemRow.locked_until > now,
-                                                ~exists().where(RatingRow.item_id == ItemRow.id,
-                                                                RatingRow.rater == rater),
-                                                skip).order_by(ItemRow.position).limit(1))
-    if held is not None:
-        return held
-    base = select(ItemRow).where(
-        ItemRow.queue_id == queue.id, ItemRow.done.is_(False), skip,
-        ~exists().where(RatingRow.item_id == ItemRow.id, RatingRow.rater == rater),
-        (ItemRow.locked_by.is_(None)) | (ItemRow.locked_by == rater) | (ItemRow.locked_until <= now))
+    q = _queries()
+    # the items this rater holds: found by the (queue_id, locked_by) index, a handful at most; the rest is
+    # checked here so the planner cannot prefer walking every open item in position order
+    held = [item for item in session.scalars(q["held"], {"queue_id": queue.id, "rater": rater})
+            if not item.done and item.locked_until is not None and item.locked_until > now
+            and item.id not in exclude]
+    for item in sorted(held, key=lambda i: i.position):
+        if not session.scalar(q["rated"], {"item_id": item.id, "rater": rater}):
+            return item
+    params: dict[str, Any] = {"queue_id": queue.id, "rater": rater, "now": now, "exclude": list(exclude) or [0]}
+    suffix = ""
     if queue.assignment == "round_robin":
         slot, count = _slot_of(queue, rater), len(queue.annotators or [])
         if slot is None or not count:
             return None
-        base = base.where(((ItemRow.position - slot) % count + count) % count < queue.ratings_per_item)
-    passed = exists().where(SkipRow.item_id == ItemRow.id, SkipRow.rater == rater)
-    later = exists().where(SkipRow.item_id == ItemRow.id, SkipRow.rater == rater, SkipRow.kind == "later")
-    for query in (base.where(~passed), base.where(later)):
+        params |= {"slot": slot, "count": count, "needed": queue.ratings_per_item}
+        suffix = "_rr"
+    for name in ("fresh", "later"):
         for _ in range(3):  # a conditional update: lost to a concurrent claim, look again
-            item = session.scalar(query.order_by(ItemRow.position).limit(1))
+            item = session.scalar(q[name + suffix], params)
             if item is None:
                 break
             if _lock(session, queue, item, rater, now):
@@ -85,13 +112,11 @@ def claim_next(session: Session, queue: QueueRow, rater: str, *, now: dt.datetim
 
 def _lock(session: Session, queue: QueueRow, item: ItemRow, rater: str, now: dt.datetime) -> bool:
     until = now + dt.timedelta(seconds=queue.lock_seconds)
-    result = session.execute(
-        update(ItemRow).where(ItemRow.id == item.id, (ItemRow.locked_by.is_(None)) | (ItemRow.locked_by == rater)
-                              | (ItemRow.locked_until <= now))
-        .values(locked_by=rater, locked_until=until).execution_options(synchronize_session=False))
+    result = session.execute(_queries()["lock"], {"item_id": item.id, "rater": rater, "now": now, "until": until})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    item.locked_by, item.locked_until = rater, until
+    set_committed_value(item, "locked_by", rater)  # what the UPDATE wrote; no second UPDATE at flush
+    set_committed_value(item, "locked_until", until)
     return True
 
 
@@ -101,10 +126,11 @@ def submit_rating(session: Session, queue: QueueRow, schema: SchemaRow, item_id:
     questions = [Question.model_validate(q) for q in schema.questions]
     item = _item(session, queue, item_id, lock=True)
     checked = swap_choices(check_answers(questions, answers), item.swapped)  # stored as first/second source
-    if session.scalar(select(RatingRow.id).where(RatingRow.item_id == item.id, RatingRow.rater == rater)):
+    existing = session.execute(select(RatingRow.rater, RatingRow.slot).where(RatingRow.item_id == item.id)).all()
+    if any(name == rater for name, _ in existing):
         raise Conflict(f"{rater!r} has already rated item {item.id} of queue {queue.name!r}",
                        hint="undo the last rating to change it (genloop review undo)")
-    taken = set(session.scalars(select(RatingRow.slot).where(RatingRow.item_id == item.id)))
+    taken = {slot for _, slot in existing}
     free = [slot for slot in range(queue.ratings_per_item) if slot not in taken]
     if not free:
         raise Conflict(f"item {item.id} of queue {queue.name!r} is done: it has its {queue.ratings_per_item} "
@@ -122,10 +148,8 @@ def submit_rating(session: Session, queue: QueueRow, schema: SchemaRow, item_id:
     values: dict[str, Any] = {"ratings": count, "done": count >= queue.ratings_per_item}
     if item.locked_by == rater or values["done"]:
         values |= {"locked_by": None, "locked_until": None}
-    session.execute(update(ItemRow).where(ItemRow.id == item.id).values(**values)
-                    .execution_options(synchronize_session=False))
     for key, value in values.items():
-        setattr(item, key, value)
+        setattr(item, key, value)  # the row is locked (FOR UPDATE on PostgreSQL, the write lock on SQLite)
     return rating, item
 
 

@@ -166,12 +166,14 @@ class ReviewService(FillMixin, ReportMixin):
                             hint="ask the queue's owner to add the key's name to its annotators")
 
     def _queue(self, session: Session, name: str, *, lock: bool = False) -> tuple[QueueRow, SchemaRow]:
-        project = require_project(session, self.project)
-        query = select(QueueRow).where(QueueRow.project_id == project.id, QueueRow.name == name)
-        queue = session.scalar(query.with_for_update() if lock else query)
-        if queue is None:
+        query = (select(QueueRow, SchemaRow).join(Project, Project.id == QueueRow.project_id)
+                 .join(SchemaRow, SchemaRow.id == QueueRow.schema_id)
+                 .where(Project.name == self.project, QueueRow.name == name))
+        found = session.execute(query.with_for_update(of=QueueRow) if lock else query).first()
+        if found is None:
+            require_project(session, self.project)  # names a missing project first
             raise NotFound(f"project {self.project!r} has no review queue {name!r}", hint="list them: genloop review queues")
-        return queue, session.get(SchemaRow, queue.schema_id)  # type: ignore[return-value]
+        return found[0], found[1]
 
     def _queue_info(self, session: Session, queue: QueueRow, schema: SchemaRow | None) -> QueueInfo:
         assert schema is not None

@@ -62,6 +62,7 @@ class ItemRow(Base):
     __table_args__ = (
         UniqueConstraint("queue_id", "source_key"),
         Index("ix_review_items_queue_open", "queue_id", "done", "position"),
+        Index("ix_review_items_queue_lock", "queue_id", "locked_by"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

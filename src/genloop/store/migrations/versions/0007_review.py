@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("queue_id", "source_key", name=op.f("uq_review_items_queue_id_source_key")),
     )
     op.create_index("ix_review_items_queue_open", "review_items", ["queue_id", "done", "position"], unique=False)
+    op.create_index("ix_review_items_queue_lock", "review_items", ["queue_id", "locked_by"], unique=False)
     op.create_table(
         "review_ratings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -129,6 +130,7 @@ def downgrade() -> None:
     op.drop_table("review_skips")
     op.drop_index("ix_review_ratings_queue_rater", table_name="review_ratings")
     op.drop_table("review_ratings")
+    op.drop_index("ix_review_items_queue_lock", table_name="review_items")
     op.drop_index("ix_review_items_queue_open", table_name="review_items")
     op.drop_table("review_items")
     op.drop_table("review_queues")
