@@ -77,7 +77,7 @@ def bench_submit(store: Any, items: int, submits: int) -> None:
         fill_s = time.perf_counter() - t0
         first = review.claim(name)
 
-        def local(item_id: int, answers: dict[str, Any], name: str = name) -> int | None:
+        def local(item_id: int, answers: dict[str, Any], name: str = name, review: Any = review) -> int | None:
             nxt = review.submit(name, item_id, answers).next
             return nxt.id if nxt else None
 

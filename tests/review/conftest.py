@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.evals.conftest import golden, judge, local  # noqa: F401 - fixtures re-exported
 
 from genloop.review import ReviewService
 from genloop.store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.evals.conftest import golden, judge, local, spec_for  # noqa: F401 - fixtures
+from tests.evals.conftest import spec_for
 
 from genloop.errors import InvalidInput
 from genloop.review import ReviewService

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from genloop.errors import InvalidInput
+from genloop.refs import validate_name
 from genloop.review._agreement import QueueAgreement, comparable, judges_vs_humans, question_agreement, rater_stats
 from genloop.review._export import DATASET_KIND, ReviewExport, add_lineage, build_rows, check_kind
 from genloop.review._questions import Question
 from genloop.review._tables import ItemRow, RatingRow
-from genloop.refs import validate_name
 
 if TYPE_CHECKING:
     from genloop.store import Store

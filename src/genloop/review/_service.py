@@ -13,8 +13,8 @@ from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound
 from genloop.refs import parse_ref, validate_name
 from genloop.review import _rating
 from genloop.review._fill import FillMixin
-from genloop.review._reports import ReportMixin
 from genloop.review._questions import Question
+from genloop.review._reports import ReportMixin
 from genloop.review._schemas import (
     ItemInfo,
     QueueInfo,
