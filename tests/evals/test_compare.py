@@ -83,7 +83,7 @@ def test_gates_and_reports(client: Any, golden: str, judge: MockProvider) -> Non
     gates = {g.gate: g for g in result.gates}
     assert gates["new.correct>=4.5"].passed
     failed = gates["pairwise.win_rate>0.9"]
-    assert not failed.passed and "0.875" in failed.message and "0.025 below 0.9" in failed.message
+    assert not failed.passed and "0.875" in failed.message and failed.message == "pairwise.win_rate = 0.875 > 0.9: fail (0.025 short)"
     assert evals_of(client).get(result.run_id).gates == result.gates
     with pytest.raises(AssertionError, match="pairwise.win_rate>0.9"):
         result.assert_gates()

@@ -17,9 +17,8 @@ GateOpt = Annotated[list[str] | None, typer.Option("--gate", "-g", help="e.g. 'r
 
 
 def _print_gates(gates: list[Any]) -> None:
-    for gate in gates:
-        (console if gate.passed else err_console).print(("PASS " if gate.passed else "FAIL ") + gate.message,
-                                                        markup=False, highlight=False)
+    for gate in gates:  # each verdict once, on stdout: `new.exact_match.ci_low = 0.31 >= 0.3: pass`
+        console.print(gate.message, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("run")
@@ -55,7 +54,7 @@ def run(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = client.evals.run(loaded, resume=resume or not fresh, gates=[*loaded.gates, *(gate or [])],
+        result = client.evals.run(loaded, resume=resume or not fresh, gates=gate or [],  # and the spec's own
                                       progress=progress)
         if report:
             text = client.evals.report(result.run_id, report)
@@ -80,9 +79,9 @@ def _exit_for(result: Any, spec: Path) -> None:
         err_console.print(f"error: run {result.run_id} {result.status} ({result.reason}): {result.error}{hint}",
                           markup=False, highlight=False)
         raise typer.Exit(130 if result.reason == "interrupted" else 1)
-    if failed_gates:
-        for gate in failed_gates:
-            err_console.print(f"error: {gate.message}", markup=False, highlight=False)
+    if failed_gates:  # the verdicts are in the report above (or the JSON); one line says why the exit code is 1
+        err_console.print(f"error: {len(failed_gates)} of {len(result.gates)} gate(s) failed: "
+                          f"{', '.join(g.gate for g in failed_gates)}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 

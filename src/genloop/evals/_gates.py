@@ -1,9 +1,13 @@
 """Gates: pass/fail conditions on an evaluation's metrics, checked after a run (CLI ``--gate``, pytest).
 
-Forms: ``METRIC OP NUMBER`` with OP one of ``>= > <= < == !=`` on any flat metric key (``rouge_l``,
-``rouge_l.ci_low`` for the lower confidence bound, ``pairwise.win_rate``, ``CANDIDATE.METRIC`` when a run
-has several candidates), and ``no_regression:RUN_ID`` (no metric significantly worse than in that run).
-A failed gate says which and by how much.
+One grammar: ``[CANDIDATE.]METRIC[.ci_low|.ci_high] OP NUMBER`` with OP one of ``>= > <= < == !=``:
+``exact_match>=0.5``, ``exact_match.ci_low>=0.3`` (the lower bound of its 95 % interval),
+``base.rouge_l.ci_high<0.9``, ``pairwise.win_rate>0.5`` (a judge's metric), ``cost<=0.01``. Without a
+candidate, a candidate's metric is read from the last candidate (the one under test: the baseline comes
+first). ``no_regression:RUN_ID`` passes when no metric is significantly worse than in that run.
+
+Each verdict reads ``new.exact_match.ci_low = 0.31 >= 0.3: pass``; a name the run does not have lists what
+can be gated, with the ``.ci_low``/``.ci_high`` forms.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from typing import Any
 from genloop.errors import InvalidInput
 from genloop.evals._schemas import EvalResult, GateResult
 
-__all__ = ["check_gates", "parse_gate"]
+__all__ = ["GRAMMAR", "check_gates", "gateable", "parse_gate"]
 
+GRAMMAR = "[CANDIDATE.]METRIC[.ci_low|.ci_high] OP NUMBER (OP: >= > <= < == !=), or no_regression:RUN_ID"
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt}
 #: Resource measurements: gate them with thresholds (``cost<=0.01``), not as regressions of quality.
 _NOT_QUALITY = {"latency_s", "latency", "cost", "tokens", "length"}
-_GATE = re.compile(r"^\s*([A-Za-z0-9_.:/\-]+?)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*$")
+_GATE = re.compile(r"^\s*([A-Za-z0-9_.:/\-]+?)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
+_BOUNDS = (".ci_low", ".ci_high")
 
 
 def parse_gate(text: str) -> tuple[str, str, float]:
@@ -30,34 +36,59 @@ def parse_gate(text: str) -> tuple[str, str, float]:
     match = _GATE.fullmatch(text or "")
     if not match:
         raise InvalidInput(f"invalid gate {text!r}",
-                           hint="write METRIC>=NUMBER (e.g. rouge_l>=0.4, rouge_l.ci_low>0.35) or no_regression:RUN_ID")
+                           hint=f"write {GRAMMAR}; e.g. exact_match.ci_low>=0.3 or new.rouge_l>0.4")
     return match.group(1), match.group(2), float(match.group(3))
+
+
+def gateable(result: EvalResult) -> list[str]:
+    """What a gate may name on ``result``, each metric once with ``[.ci_low|.ci_high]`` when it has an interval."""
+    names = []
+    for key in sorted(result.metrics):
+        if key.endswith((*_BOUNDS, ".n")):
+            continue
+        names.append(f"{key}[.ci_low|.ci_high]" if f"{key}.ci_low" in result.metrics else key)
+    return names
 
 
 def check_gates(result: EvalResult, gates: list[str], *, compare: Callable[[str, str], Any] | None = None
                 ) -> list[GateResult]:
-    """Check each gate on ``result``; ``compare(run_a, run_b)`` is needed for ``no_regression:RUN``."""
-    return [_check(result, gate, compare) for gate in gates]
+    """Check each gate on ``result`` once (a gate given twice is checked once); ``compare(run_a, run_b)`` is
+    needed for ``no_regression:RUN``."""
+    unique = list(dict.fromkeys(g.strip() for g in gates))
+    return [_check(result, gate, compare) for gate in unique]
+
+
+def _resolve(result: EvalResult, key: str) -> str | None:
+    """The metric key a gate's name means on ``result``: as written, else on the last candidate."""
+    if key in result.metrics:
+        return key
+    candidates = list(result.candidates)
+    if len(candidates) > 1 and key.split(".", 1)[0] not in candidates:
+        scoped = f"{candidates[-1]}.{key}"
+        return scoped if scoped in result.metrics else None
+    if len(candidates) == 1 and key.startswith(f"{candidates[0]}."):  # one candidate: its metrics are unprefixed
+        bare = key[len(candidates[0]) + 1:]
+        return bare if bare in result.metrics else None
+    return None
 
 
 def _check(result: EvalResult, gate: str, compare: Callable[[str, str], Any] | None) -> GateResult:
-    if gate.strip().startswith("no_regression:"):
+    if gate.startswith("no_regression:"):
         return _no_regression(result, gate, compare)
-    key, op, threshold = parse_gate(gate)
-    actual = result.metrics.get(key)
-    if actual is None:
-        known = ", ".join(sorted(k for k in result.metrics if "." not in k or k.count(".") == 1)[:30])
+    name, op, threshold = parse_gate(gate)
+    key = _resolve(result, name)
+    if key is None:
+        last = f"; a name without a candidate means the last one, {result.candidates[-1]!r}" \
+            if len(result.candidates) > 1 else ""
         return GateResult(gate=gate, passed=False, threshold=threshold,
-                          message=f"gate {gate}: no metric {key!r} in run {result.run_id} (known: {known})")
+                          message=f"{gate}: run {result.run_id} has no metric {name!r}{last}; "
+                                  f"it can gate: {', '.join(gateable(result))}")
+    actual = result.metrics[key]
     passed = _OPS[op](actual, threshold)
     margin = actual - threshold if op in {">=", ">"} else threshold - actual if op in {"<=", "<"} else None
-    if passed:
-        message = f"gate {gate} passed: {key} = {actual:.4g}"
-    elif margin is not None:
-        side = "below" if op in {">=", ">"} else "above"
-        message = f"gate {gate} failed: {key} = {actual:.4g}, {abs(margin):.4g} {side} {threshold:g}"
-    else:
-        message = f"gate {gate} failed: {key} = {actual:.4g}"
+    written = gate.split(op, 1)[1].strip()
+    short = f" ({abs(margin):.4g} short)" if not passed and margin is not None else ""
+    message = f"{key} = {actual:.4g} {op} {written}: {'pass' if passed else 'fail'}{short}"
     return GateResult(gate=gate, passed=passed, actual=actual, threshold=threshold, margin=margin, message=message)
 
 
@@ -74,14 +105,14 @@ def _no_regression(result: EvalResult, gate: str, compare: Callable[[str, str], 
         shared += comparison.shared
         worse += [(name, m) for m in comparison.metrics if _regressed(m)]
     if not worse:
-        return GateResult(gate=gate, passed=True, message=f"gate {gate} passed: no metric significantly worse "
-                          f"than run {baseline} on {shared} shared items")
+        return GateResult(gate=gate, passed=True, message=f"{gate}: no metric significantly worse than in run "
+                          f"{baseline} on {shared} shared items: pass")
     detail = "; ".join(f"{name + '.' if name else ''}{m.metric} {m.mean_a:.4g} -> {m.mean_b:.4g} ({m.delta:+.4g}, "
                        f"p={m.p_value:.3g})" for name, m in worse)
     worse = [m for _, m in worse]
     first = worse[0]
     return GateResult(gate=gate, passed=False, actual=first.mean_b, threshold=first.mean_a, margin=first.delta,
-                      message=f"gate {gate} failed: significant regression: {detail}")
+                      message=f"{gate}: significantly worse: {detail}: fail")
 
 
 def _regressed(m: Any) -> bool:

@@ -163,7 +163,7 @@ class EvalResult(BaseModel):
 
         results = check_gates(self, list(gates)) if gates else (
             self.gates or check_gates(self, list(self.spec.get("gates") or [])))
-        failed = [g.message for g in results if not g.passed]
+        failed = [f"{g.gate}: {g.message}" for g in results if not g.passed]
         if failed:
             raise AssertionError("evaluation gates failed:\n  " + "\n  ".join(failed))
         return results
