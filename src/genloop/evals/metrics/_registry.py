@@ -19,6 +19,7 @@ from genloop.errors import Conflict, InvalidInput
 from genloop.evals.metrics._base import Metric, metric
 from genloop.evals.metrics._overlap import Bleu, Chrf, Rouge
 from genloop.evals.metrics._recorded import Cost, Latency, Tokens
+from genloop.evals.metrics._retrieval import HitRate, Mrr, Ndcg, PrecisionAtK, RecallAtK, ToolCalls
 from genloop.evals.metrics._structured import JsonSchema, JsonValid
 from genloop.evals.metrics._text import Contains, ExactMatch, Length, Regex, TokenF1
 
@@ -36,6 +37,7 @@ def builtin_metrics() -> list[Metric]:
         Rouge(name="rouge_1", variant="rouge1"), Rouge(name="rouge_2", variant="rouge2"),
         Rouge(name="rouge_l", variant="rougeL"), Rouge(name="rouge_lsum", variant="rougeLsum"),
         Latency(), Tokens(), Cost(),
+        HitRate(), RecallAtK(), PrecisionAtK(), Mrr(), Ndcg(), ToolCalls(),
     ]
 
 
