@@ -1,7 +1,10 @@
 """Model calls for evaluations: a content-hash cache, single flight, a cost meter and bounded concurrency.
 
 Every call of the engine (a candidate's answer, a judge's verdict) goes through :class:`ModelCaller`.
-The cache key is a hash of (provider, model, messages, parameters); a repeat or a judge sample past the
+The cache key is a hash of everything that can change the answer: the provider, where the call goes (the
+executor's resolved endpoint: the provider's kind, base URL, whether chosen in the target or read from the
+settings, and the rest of its config), the model, messages and parameters (tools, response format and any
+wire-specific ``extra`` included); a repeat or a judge sample past the
 first adds its index to the parameters, so each (item, order, sample) is one upstream call, once. Errors
 are never cached. The cost meter stops the run before a paid call once the cap is reached.
 """
@@ -78,11 +81,15 @@ def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return own, extra
 
 
-def call_key(target: ModelTarget, messages: list[dict[str, Any]], params: dict[str, Any], variant: int = 0) -> str:
-    """The cache key of one call: a hash of provider, model, messages, parameters (and the sample index)."""
+def call_key(target: ModelTarget, messages: list[dict[str, Any]], params: dict[str, Any], variant: int = 0,
+             endpoint: dict[str, Any] | None = None) -> str:
+    """The cache key of one call: a hash of provider, endpoint, model, messages, parameters (and the sample
+    index). ``endpoint`` is :meth:`Executor.endpoint`; without it the target's own config stands in."""
     body: dict[str, Any] = {"provider": target.provider, "model": target.model, "messages": messages,
                             "params": params}
-    if target.config.get("base_url"):
+    if endpoint is not None:
+        body["endpoint"] = endpoint
+    elif target.config.get("base_url"):
         body["base_url"] = target.config["base_url"]
     if variant:
         body["variant"] = variant
@@ -127,12 +134,23 @@ class ModelCaller:
         self._memory_size = memory
         self._pending: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self._lookup_task: asyncio.Task[None] | None = None
+        self._endpoints: dict[str, dict[str, Any]] = {}
+
+    def _endpoint(self, target: ModelTarget) -> dict[str, Any] | None:
+        describe = getattr(self.executor, "endpoint", None)
+        if describe is None:
+            return None
+        memo = canonical_hash([target.provider, target.config])
+        found = self._endpoints.get(memo)
+        if found is None:
+            found = self._endpoints[memo] = describe(target)
+        return found
 
     async def call(self, target: ModelTarget, messages: list[dict[str, Any]], params: dict[str, Any] | None = None,
                    *, variant: int = 0) -> CallOutcome:
         """One reply for ``messages``: from memory, the cache, an identical call in flight, or the upstream."""
         merged = {**target.params, **(params or {})}
-        key = call_key(target, messages, merged, variant)
+        key = call_key(target, messages, merged, variant, self._endpoint(target))
         hit = self._memory.get(key)
         if hit is not None:
             self.cache_hits += 1

@@ -17,7 +17,7 @@ from genloop.errors import GenLoopError, InvalidInput, MissingDependency
 from genloop.evals._calls import ModelTarget
 from genloop.settings import Settings
 
-__all__ = ["Executor", "LocalExecutor", "RayExecutor", "get_executor"]
+__all__ = ["Executor", "LocalExecutor", "RayExecutor", "endpoint_identity", "get_executor"]
 
 
 class Executor(abc.ABC):
@@ -35,6 +35,46 @@ class Executor(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release what ``start`` acquired."""
+
+    def endpoint(self, target: ModelTarget) -> dict[str, Any]:
+        """Where a call on ``target`` goes, for the cache key (see :func:`endpoint_identity`)."""
+        return endpoint_identity(target, getattr(self, "settings", None) or Settings())
+
+
+#: Provider config that cannot change an answer (how long to wait, how many at once, the key itself).
+_NOT_ANSWER = frozenset({"api_key", "timeout", "max_concurrency", "retry", "limiter", "prices", "transport"})
+
+
+def endpoint_identity(target: ModelTarget, settings: Settings, overrides: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """What decides who answers a call on ``target``: the provider's kind (its class), the resolved base
+    URL (from the target's config, else the settings / environment / the wire's default, as the provider
+    itself resolves it), and the rest of its config (a named ``connection`` included), without a secret.
+
+    A scripted provider object (``overrides``) is named by its class, its name and its base URL if it has one.
+    """
+    provider = (overrides or {}).get(target.provider)
+    if provider is not None:
+        kind = type(provider)
+        return {"kind": f"{kind.__module__}.{kind.__qualname__}", "name": getattr(provider, "name", None),
+                "base_url": getattr(provider, "base_url", None)}
+    from genloop.providers._registry import _factories
+
+    factory = _factories().get(target.provider)
+    owner = getattr(factory, "__self__", factory)  # a classmethod factory (Provider.from_settings): its class
+    kind = owner if isinstance(owner, type) else type(owner)
+    config = {k: v for k, v in target.config.items() if k not in _NOT_ANSWER}
+    base_url = config.pop("base_url", None)
+    if base_url is None and hasattr(owner, "settings_prefix"):
+        import os
+
+        base_url = getattr(settings, f"{owner.settings_prefix}_base_url", None) or next(
+            (os.environ[n] for n in getattr(owner, "base_url_env_vars", ()) if os.environ.get(n)), None
+        ) or getattr(owner, "default_base_url", None)
+    if isinstance(base_url, str):
+        base_url = base_url.rstrip("/")
+    return {"kind": f"{getattr(kind, '__module__', '')}.{getattr(kind, '__qualname__', kind)}",
+            "factory": getattr(factory, "__qualname__", None), "base_url": base_url, "config": config}
 
 
 class _Providers:
@@ -84,6 +124,9 @@ class LocalExecutor(Executor):
     def __init__(self, settings: Settings | None = None, *, concurrency: int = 16,
                  providers: dict[str, Any] | None = None) -> None:
         self._providers = _Providers(settings or Settings(), concurrency, providers)
+
+    def endpoint(self, target: ModelTarget) -> dict[str, Any]:
+        return endpoint_identity(target, self._providers.settings, self._providers.overrides)
 
     async def chat(self, target: ModelTarget, messages: list[dict[str, Any]], params: dict[str, Any],
                    extra: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ DEFAULT_ANCHORS = {
 def canonical_hash(obj: Any) -> str:
     """``sha256:`` of the canonical JSON of ``obj`` (sorted keys, no whitespace)."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # any str hashes
 
 
 class CandidateSpec(BaseModel):
