@@ -28,6 +28,16 @@ TABLE_MODULES: tuple[str, ...] = (
 )
 
 
+#: Tables in the database that no model declares: SQLite's FTS5 index of traces and its shadow tables
+#: (created by migration 0005); migration checks leave them out (``include_name=managed``).
+UNMANAGED_TABLE_PREFIX = "traces_fts"
+
+
+def managed(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic ``include_name`` hook: False for the tables listed in ``UNMANAGED_TABLE_PREFIX``."""
+    return not (type_ == "table" and (name or "").startswith(UNMANAGED_TABLE_PREFIX))
+
+
 def load_all_tables() -> MetaData:
     for name in TABLE_MODULES:
         importlib.import_module(name)

@@ -7,7 +7,7 @@ background, idempotent by trace id, by a thread of the same process or by a writ
 
 from genloop.tracing._drain import SpoolDrainer
 from genloop.tracing._otlp import otlp_to_records
-from genloop.tracing._schemas import SpanInfo, TraceInfo
+from genloop.tracing._schemas import SessionInfo, SessionPage, SpanInfo, TraceInfo, TracePage, TraceView
 from genloop.tracing._service import TraceService, new_span_id, new_trace_id
 from genloop.tracing._writer import TraceWriter
 

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from genloop.feedback import FeedbackInfo
+from genloop.store import Page
 
-__all__ = ["SpanInfo", "TraceInfo"]
+__all__ = ["SessionInfo", "SessionPage", "SpanInfo", "TraceInfo", "TracePage", "TraceView"]
 
 
 class SpanInfo(BaseModel):
@@ -65,3 +66,42 @@ class TraceInfo(BaseModel):
     @property
     def total_tokens(self) -> int:
         return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+
+class TracePage(Page[TraceInfo]):
+    """A page of traces, newest first. Pass ``next_cursor`` back as ``cursor`` for the next page (keyset:
+    deep pages cost what the first costs). ``total`` is exact up to 10,000 matches; beyond that it is a
+    lower bound and ``total_exact`` is False."""
+
+    next_cursor: str | None = Field(default=None, description="Opaque token of the next page; None on the last")
+    total_exact: bool = Field(default=True, description="False when total is a lower bound (many matches)")
+
+
+class SessionInfo(BaseModel):
+    """Traces grouped by their session id: how many, when, what they cost."""
+
+    session_id: str
+    traces: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    users: list[str] = Field(default_factory=list)
+    errors: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class SessionPage(BaseModel):
+    """Sessions, the most recently active first; pass ``next_cursor`` back as ``cursor``."""
+
+    items: list[SessionInfo]
+    next_cursor: str | None = None
+
+
+class TraceView(BaseModel):
+    """One trace for display: without its spans (page them with ``spans``); input and output are left
+    out (``oversized``) when together they exceed the size cap: fetch the trace's JSON instead."""
+
+    trace: TraceInfo
+    size_bytes: int = Field(description="Size of the stored input and output")
+    oversized: bool = False
+    span_count: int = 0

@@ -13,16 +13,25 @@ import re
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean, func, select
+from sqlalchemy import JSON, Boolean, select
 from sqlalchemy.orm import Session
 
 from genloop.errors import Forbidden, InvalidInput, NotFound
 from genloop.feedback import FeedbackService
-from genloop.store import Page, Store, UTCDateTime
+from genloop.store import Store, UTCDateTime
 from genloop.store._registry import Project, ensure_project, find_project
 from genloop.tracing._bounds import bound_record, bound_scalars, bound_timestamp
-from genloop.tracing._schemas import SpanInfo, TraceInfo
+from genloop.tracing._query import (
+    TraceFilters,
+    after_cursor,
+    bounded_count,
+    encode_cursor,
+    newest_first,
+    strongest_action,
+)
+from genloop.tracing._schemas import SpanInfo, TraceInfo, TracePage
 from genloop.tracing._tables import SpanRow, TraceRow
+from genloop.tracing._views import TraceViews
 
 __all__ = ["TraceService", "new_span_id", "new_trace_id"]
 
@@ -54,8 +63,8 @@ def new_span_id() -> str:
     return f"{_ids.getrandbits(64):016x}"
 
 
-class TraceService:
-    """Traces of one project."""
+class TraceService(TraceViews):
+    """Traces of one project: write, list (keyset pages, filters, search), view, spans, sessions."""
 
     def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
         self.store = store
@@ -115,32 +124,43 @@ class TraceService:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         metadata: dict[str, str] | None = None,
+        guardrail: str | None = None,
+        feedback: bool | None = None,
+        search: str | None = None,
+        cursor: str | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> Page[TraceInfo]:
-        """Traces, newest first, filtered by deployment, variant, status, user, session, model, time and metadata."""
+    ) -> TracePage:
+        """Traces, newest first, filtered by deployment, variant, status, user, session, model, time range,
+        metadata, guardrail action (``any`` or one action), feedback present (True/False) and ``search``
+        (words in the input or output, through the full-text index).
+
+        Page with ``cursor`` (the previous page's ``next_cursor``: keyset, deep pages stay fast) or with
+        ``offset`` (kept for old callers; cost grows with the offset). ``total`` is exact up to
+        :data:`COUNT_CAP`; past it ``total_exact`` is False.
+        """
         offset, limit = self.store.page_bounds(offset, limit)
+        if cursor and offset:
+            raise InvalidInput("pass either cursor or offset, not both", hint="cursor pages need no offset")
+        filters = TraceFilters(deployment=deployment, variant=variant, status=status, user=user,
+                               session_id=session_id, model=model, since=since, until=until, metadata=metadata,
+                               guardrail=guardrail, feedback=feedback, search=search)
         with self.store.db.read() as session:
             project = find_project(session, self.project)
             if project is None:
-                return Page.build([], 0, offset, limit)
-            query = select(TraceRow).where(TraceRow.project_id == project.id)
-            for column, value in ((TraceRow.deployment, deployment), (TraceRow.variant, variant),
-                                  (TraceRow.status, status), (TraceRow.user_id, user),
-                                  (TraceRow.session_id, session_id), (TraceRow.model, model)):
-                if value is not None:
-                    query = query.where(column == value)
-            if since:
-                query = query.where(TraceRow.started_at >= _aware(since))
-            if until:
-                query = query.where(TraceRow.started_at < _aware(until))
-            for key, value in (metadata or {}).items():
-                if not key or len(key) > 128:
-                    raise InvalidInput(f"invalid metadata key {key!r}")
-                query = query.where(TraceRow.metadata_[key].as_string() == str(value))
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(TraceRow.started_at.desc(), TraceRow.id).offset(offset).limit(limit))
-            return Page.build([_info(r, project.name) for r in rows], int(total), offset, limit)
+                filters.apply(select(TraceRow), 0, "sqlite")  # bad filters are refused even here
+                return TracePage(items=[], total=0, offset=offset, limit=limit)
+            query = filters.apply(select(TraceRow), project.id, session.get_bind().dialect.name)
+            total, exact = bounded_count(session, query)
+            if cursor:
+                query = after_cursor(query, cursor)
+            rows = list(session.scalars(newest_first(query).offset(offset).limit(limit + 1)))
+            more = len(rows) > limit
+            rows = rows[:limit]
+            items = [_info(r, project.name) for r in rows]
+            return TracePage(items=items, total=total, total_exact=exact, offset=offset, limit=limit,
+                             next_offset=offset + len(items) if more and not cursor else None,
+                             next_cursor=encode_cursor(rows[-1].started_at, rows[-1].id) if more else None)
 
 
 def check_trace_id(value: Any) -> str:
@@ -271,6 +291,7 @@ def _row(rec: dict[str, Any], project_id: int) -> dict[str, Any]:
     row["source"] = row["source"] or "gateway"
     row["name"] = row["name"] or ""
     row["status"] = row["status"] or "ok"
+    row["guardrail_action"] = strongest_action(row["guardrails"])
     row["cache_hit"] = bool(row["cache_hit"])
     row["stream"] = bool(row["stream"])
     for column, size in _LIMITS.items():
@@ -309,7 +330,3 @@ def _span(row: SpanRow) -> SpanInfo:
     return SpanInfo(span_id=row.span_id, parent_span_id=row.parent_span_id, name=row.name, kind=row.kind,
                     status=row.status, started_at=row.started_at, duration_ms=row.duration_ms,
                     attributes=row.attributes or {})
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
