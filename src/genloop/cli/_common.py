@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
@@ -13,8 +15,21 @@ from rich.table import Table
 
 __all__ = ["JsonOpt", "ProjectOpt", "console", "err_console", "get_client", "print_json", "print_table"]
 
-console = Console()
-err_console = Console(stderr=True)
+#: Width when the output is a file, a pipe or a CI log: wide enough that nothing wraps (tables stay whole,
+#: commands stay one copyable line); COLUMNS, when set, still wins.
+PIPE_WIDTH = 100_000
+
+
+def _console(stderr: bool = False) -> Console:
+    """A Console at the terminal's width, or unbounded when the stream is not a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    if os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty()):
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="Project to work in.", envvar="GENLOOP_PROJECT")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

@@ -71,6 +71,20 @@ app.command("distill")(distill.distill)
 app.command("mock-upstream")(mock_upstream.mock_upstream)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the GenLoop version and exit.",
+                                 callback=_print_version, is_eager=True),
+) -> None:
+    """GenLoop: datasets, prompts, evaluation, tuning, registry, gateway and feedback in one loop."""
+
+
 @app.command("version")
 def version() -> None:
     """Print the GenLoop version."""

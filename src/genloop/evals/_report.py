@@ -164,9 +164,9 @@ def _table(result: EvalResult) -> str:
             pairs.add_row(*row)
         console.print(pairs)
     for gate in result.gates:
-        console.print(f"gate {gate.message}", markup=False, highlight=False)
+        console.print(f"gate {gate.message}", markup=False, highlight=False, soft_wrap=True)
     for warning in result.warnings:
-        console.print(f"warning: {warning}", markup=False, highlight=False)
+        console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     return console.export_text()
 
 
