@@ -111,3 +111,19 @@ def test_power_check_warns_when_too_small() -> None:
     assert power_check(100, 0.1, variance=0.04).required_n == 32
     with pytest.raises(InvalidInput, match="exactly one"):
         power_check(10, 0.1, sd=1.0, proportion=0.5)
+
+
+@pytest.mark.parametrize("kind", ["binary", "likert", "likert-large"])
+def test_bca_equals_scipy_on_discrete_data(kind: str) -> None:
+    """On 0/1 and Likert data many resampled means equal the estimate; scipy counts them as half below.
+    Same seed, same resamples (one draw of (B, n) indices, also when drawn in chunks): the same interval."""
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng({"binary": 0, "likert": 1, "likert-large": 2}[kind])
+    size = {"binary": 30, "likert": 40, "likert-large": 3000}[kind]
+    values = rng.integers(0, 2, size=size) if kind == "binary" else rng.integers(1, 6, size=size)
+    values = values.astype(float)
+    for seed in range(4):
+        expected = stats.bootstrap((values,), np.mean, method="BCa", n_resamples=2000,
+                                   rng=np.random.default_rng(seed)).confidence_interval
+        got = bootstrap_ci(values, method="bca", n_resamples=2000, seed=seed)
+        assert (got.low, got.high) == pytest.approx((expected.low, expected.high), abs=1e-12), seed

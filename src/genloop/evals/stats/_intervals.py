@@ -76,8 +76,10 @@ def bootstrap_means(values: np.ndarray, n_resamples: int, rng: np.random.Generat
 
 def _bca_levels(values: np.ndarray, means: np.ndarray, estimate: float, alpha: float) -> tuple[float, float]:
     """BCa-adjusted quantile levels (Efron, 1987): bias correction ``z0`` from the share of resampled means
-    below the estimate, acceleration ``a`` from the jackknife means."""
-    below = float(np.mean(means < estimate))
+    below the estimate, a resample equal to it counting as half (as ``scipy.stats.bootstrap``: on 0/1 or
+    Likert data many resampled means equal the estimate exactly), acceleration ``a`` from the jackknife means.
+    The share is kept within [1/2B, 1 - 1/2B], where scipy returns NaN."""
+    below = float((np.count_nonzero(means < estimate) + np.count_nonzero(means <= estimate)) / (2 * len(means)))
     b = len(means)
     z0 = normal_quantile(min(max(below, 1 / (2 * b)), 1 - 1 / (2 * b)))
     n = len(values)
