@@ -84,8 +84,10 @@ def bench_submit(store: Any, items: int, submits: int) -> None:
         in_process = _loop(local, first.id, submits)
         with BackgroundServer(create_app(store)) as srv, httpx.Client(
                 base_url=f"{srv.url}/api/v1/projects/default/review/queues/{name}",
-                headers={"x-genloop-actor": "rater"}) as http:
+                headers={"x-genloop-actor": "rater"}, timeout=120) as http:
+            t0 = time.perf_counter()
             start = http.post("/claim").json()["id"]
+            print(f"claim over REST (first request, server warm-up included): {time.perf_counter() - t0:.2f} s")
 
             def remote(item_id: int, answers: dict[str, Any]) -> int | None:
                 body = http.post(f"/items/{item_id}/submit", json={"answers": answers}).json()
