@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import sys
 from pathlib import Path
@@ -192,3 +193,34 @@ def test_cookie_is_secure_off_loopback(store: Store) -> None:
         assert "secure" in client.get("/").headers["set-cookie"].lower()
     with TestClient(server_app(store), base_url=BASE) as client:
         assert "secure" not in client.get("/").headers["set-cookie"].lower()
+
+
+def test_overview_shows_each_deployments_traffic_of_the_last_hour(web: TestClient, store: Store) -> None:
+    import time
+
+    from genloop.deployments import DeploymentService
+    from genloop.tracing import TraceService
+
+    DeploymentService(store, "alpha").create("bot", variants=[{"name": "main", "model": "mock:echo"}])
+    now = time.time()
+    TraceService(store, "alpha").record(
+        [{"id": f"{i:032x}", "deployment": "bot", "started_at": now - 60 * i, "latency_ms": 100.0,
+          "status": "error" if i == 0 else "ok", "input_tokens": 3, "output_tokens": 2} for i in range(5)]
+        + [{"id": f"{99:032x}", "deployment": "bot", "started_at": now - 7200, "status": "ok"}])  # 2 h ago
+    page = web.get("/projects/alpha").text
+    row = page[page.index('href="/projects/alpha/deployments/bot"'):].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split('<td class="num">')[1:]]
+    assert cells[1] == "5" and cells[2].strip() == "20%" and cells[3].strip() == "100 ms" and cells[4] == "25"
+
+
+def test_lists_page_through_and_keep_their_filters(web: TestClient, store: Store) -> None:
+    for i in range(5):
+        DatasetService(store, "alpha", actor="ana").create(f"set{i}", [{"q": "a"}])
+    first = web.get("/projects/alpha/audit?actor=ana&limit=4").text
+    assert "1–4 of" in first
+    nxt = re.search(r'href="([^"]+)" rel="next"', first)
+    assert nxt, "no link to the next page"
+    link = nxt.group(1).replace("&amp;", "&")
+    assert "actor=ana" in link and "limit=4" in link and "offset=4" in link
+    second = web.get(link).text
+    assert "5–8 of" in second and 'rel="prev"' in second

@@ -158,3 +158,15 @@ def test_playground_keeps_a_result_as_version_or_example(web: TestClient, prompt
     rows = DatasetService(store, "alpha").read("support-examples").to_pylist()
     assert rows == [{"question": "why?", "reference": "first answer"},
                     {"question": "why?", "reference": "second answer"}]
+
+
+def test_playground_runs_a_registry_model(web: TestClient, prompts: PromptService, store: Store) -> None:
+    from genloop.models import ModelService
+
+    ModelService(store, "alpha").register("echo", kind="provider", uri="mock:echo")
+    page = web.get("/projects/alpha/playground?a=support@1").text
+    assert 'value="echo@1"' in page  # suggested in the model box
+    answer = web.post("/projects/alpha/playground/run", headers={"X-CSRF-Token": token(web)},
+                      json={"ref": "support@1", "model": "echo@1", "variables": {"question": "hi"}})
+    events = [json.loads(line) for line in answer.text.splitlines()]
+    assert events[0]["model"] == "echo@1" and "".join(e.get("delta", "") for e in events) == "Q: hi"
