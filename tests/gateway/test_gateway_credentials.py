@@ -40,7 +40,7 @@ class Capture:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["content-length"]))
                 seen.append({k.lower(): v for k, v in self.headers.items()
                              if k.lower() in ("authorization", "x-api-key", "x-goog-api-key")})

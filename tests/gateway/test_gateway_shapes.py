@@ -47,7 +47,7 @@ STREAMS: dict[str, list[bytes]] = {
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         model = body.get("model")
         if model in STREAMS:

@@ -10,6 +10,7 @@ from genloop.errors import InvalidInput
 from genloop.prompts import PromptService
 from genloop.prompts._template import is_light_version
 
+
 @pytest.fixture
 def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     """Rendering does not touch the database: SQLite is enough."""

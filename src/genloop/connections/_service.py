@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import func, select
@@ -33,8 +34,8 @@ def default_base_url(provider: str) -> str:
     """The public endpoint of a built-in wire format."""
     from genloop.providers import AnthropicProvider, GeminiProvider, OpenAIProvider
 
-    classes = {"openai": OpenAIProvider, "anthropic": AnthropicProvider, "gemini": GeminiProvider}
-    return classes[provider].default_base_url
+    classes: dict[str, Any] = {"openai": OpenAIProvider, "anthropic": AnthropicProvider, "gemini": GeminiProvider}
+    return str(classes[provider].default_base_url)
 
 
 @dataclass(frozen=True, slots=True)

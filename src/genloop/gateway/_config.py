@@ -96,10 +96,9 @@ def change_marker(store: Store) -> Any:
 
 def build_snapshot(store: Store, settings: Settings, previous: Snapshot | None, marker: Any) -> Snapshot:
     """Resolve every deployment's latest version (prompts, models, guard) and load the keys."""
+    from genloop.connections import ConnectionService
     from genloop.models import ModelService
     from genloop.prompts import PromptService
-
-    from genloop.connections import ConnectionService
 
     store.cache.invalidate()  # read labels and aliases as they are now, not as cached
     snapshot = Snapshot(marker=marker, keys=KeyService.active_keys(store))

@@ -184,7 +184,7 @@ def _guarded(fn: Callable[..., Any], precheck: Callable[..., None] | None) -> Ca
     return filter_
 
 
-def bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+def bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
     """Jinja's ``lipsum``, capped at 20 paragraphs of at most 200 words."""
     if n > 20 or max > 200 or min > max:
         raise RenderLimit("lipsum is limited to 20 paragraphs of at most 200 words")
@@ -192,13 +192,13 @@ def bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100)
 
 
 class _Instrument(NodeTransformer):
-    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802 - the visitor interface
+    def visit_For(self, node: nodes.For) -> nodes.Node:
         self.generic_visit(node)
         node.iter = nodes.Call(nodes.Name("genloop_each", "load"), [node.iter], [], None, None,
                                lineno=node.lineno)
         return node
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         return nodes.Call(nodes.Name("genloop_sized", "load"), [node], [], None, None, lineno=node.lineno)
 

@@ -24,13 +24,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, nodes
 from jinja2 import Environment as _JinjaEnvironment
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 from genloop.prompts import _limits
 from genloop.prompts._limits import MAX_OUTPUT, RenderBudget, RenderLimit
 from genloop.prompts._schemas import ChatMessage, PromptVersion, RenderedPrompt
@@ -231,5 +231,9 @@ def render_version(version: PromptVersion, variables: Mapping[str, Any] | None) 
 def _missing_error(ref: str, missing: list[str]) -> InvalidInput:
     names = ", ".join(repr(n) for n in missing)
     noun = "variable" if len(missing) == 1 else "variables"
-    hint = "pass " + " ".join(f"--var {n}=..." for n in missing)
+    values = ", ".join(f'"{n}": ...' for n in missing)
+    hint = Hint(cli="pass " + " ".join(f"--var {n}=..." for n in missing),
+                sdk="pass variables={" + ", ".join(f"{n!r}: ..." for n in missing) + "}",
+                rest=f'send "variables": {{{values}}}',
+                gateway=f'send "genloop_variables": {{{values}}} (or metadata.variables)')
     return InvalidInput(f"prompt {ref!r} needs {noun} {names}", hint=hint)

@@ -98,7 +98,7 @@ class HTTPProvider(Provider):
                 setattr(cls, name, _guard_call(fn))
         fn = cls.__dict__.get("chat_stream")
         if fn is not None and not getattr(fn, "_guarded", False):
-            setattr(cls, "chat_stream", _guard_stream(fn))
+            cls.chat_stream = _guard_stream(fn)  # type: ignore[method-assign]
 
     #: Read ``<settings_prefix>_api_key`` / ``_base_url`` from Settings, then these environment variables.
     settings_prefix: ClassVar[str]
