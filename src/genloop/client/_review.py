@@ -69,7 +69,7 @@ class RemoteReview:
         return self._http.get_as(list[QueueInfo], f"{self._base}/queues", params=params)
 
     def add(self, queue: str, spec: ItemsAdd) -> int:
-        added = self._http.post_as(ItemsAdded, f"{self._queue(queue)}/items",
+        added: ItemsAdded = self._http.post_as(ItemsAdded, f"{self._queue(queue)}/items",
                                    json=spec.model_dump(mode="json", exclude_none=True), timeout=_LONG)
         return added.added
 

@@ -47,8 +47,7 @@ class ReviewExport(BaseModel):
 def _correction(question: Question | None, answers: list[dict[str, Any]]) -> str | None:
     if question is None:
         return None
-    texts = [a.get(question.name) for a in answers if isinstance(a.get(question.name), str)]
-    texts = [t for t in texts if t.strip()]
+    texts = [t for a in answers if isinstance(t := a.get(question.name), str) and t.strip()]
     if not texts:
         return None
     counts = Counter(texts)

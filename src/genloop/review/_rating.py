@@ -52,7 +52,8 @@ def _slot_of(queue: QueueRow, rater: str) -> int | None:
 @functools.cache
 def _queries() -> dict[str, Any]:
     """The claim statements, built once with bind parameters (building them per call cost more than running)."""
-    rater, now = bindparam("rater"), bindparam("now", type_=ItemRow.__table__.c.locked_until.type)
+    rater: Any = bindparam("rater")
+    now: Any = bindparam("now", type_=ItemRow.__table__.c.locked_until.type)
     held = select(ItemRow).where(ItemRow.queue_id == bindparam("queue_id"), ItemRow.locked_by == rater)
     rated = select(RatingRow.id).where(RatingRow.item_id == bindparam("item_id"), RatingRow.rater == rater)
     base = select(ItemRow).where(
