@@ -101,3 +101,10 @@ def test_the_gateway_bounds_declared_and_chunked_bodies_naming_its_setting(tmp_p
         # the REST half of the same server keeps its own limit
         _assert_413(http.post(f"{P}/prompts/big/versions", json={"template": "x" * (17 << 20)}), "GENLOOP_MAX_BODY_MB")
     store.close()
+
+
+def test_every_upload_route_gets_the_upload_limit(store) -> None:  # type: ignore[no-untyped-def]
+    """The middleware's list of upload operations is every multipart operation of the API, no more."""
+    from genloop.server._limits import UPLOAD_OPERATIONS, multipart_operations
+
+    assert multipart_operations(create_app(store).openapi()) == set(UPLOAD_OPERATIONS)

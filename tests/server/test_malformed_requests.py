@@ -87,9 +87,40 @@ def test_series_keys_and_steps_are_checked(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("text", ["template: |\n  hello\n  \x00\n", "template: \x1b[31m\n", "template: \ud800\n"])
-def test_characters_yaml_refuses_are_400_naming_the_line(http: httpx.Client, text: str) -> None:
+def test_characters_yaml_refuses_are_400_naming_the_line(http: httpx.Client, store, text: str) -> None:  # type: ignore[no-untyped-def]
+    from genloop import Client
+    from genloop.errors import InvalidInput
+
     body = json.dumps({"yaml": text, "filename": "p.yaml"})  # ASCII JSON: a lone surrogate travels escaped
     response = http.post(P + "/prompts/greeting/versions/yaml", content=body,
                          headers={"content-type": "application/json"})
     error = _assert_envelope(response)
-    assert error["message"].startswith("p.yaml:") and "not allowed in YAML" in error["message"]
+    # NUL and lone surrogates are refused with the JSON body already; other control characters by the YAML reader
+    assert error["message"].startswith(("p.yaml:", "invalid request: body.yaml holds"))
+    with pytest.raises(InvalidInput, match=r"^p\.yaml:\d: character 0x[0-9a-f]{4} is not allowed in YAML"):
+        Client(store=store).prompts.create_from_yaml("greeting", text, filename="p.yaml")
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/prompts/p/versions", {"template": "hi \ud800"}),
+    ("/prompts/p/versions", {"template": "hi", "message": "a\x00b"}),
+    ("/runs", {"kind": "training", "name": "\udc00"}),
+    ("/runs", {"kind": "training", "params": {"x": ["ok", "nul\x00"]}}),
+    ("/feedback", {"trace_id": "0" * 32, "comment": "\ud83d alone"}),
+    ("/deployments", {"name": "d", "variants": [{"model": "mock:echo"}], "message": "\ud800"}),
+])
+def test_text_no_store_can_keep_is_400_naming_the_field(http: httpx.Client, path: str, body: dict) -> None:
+    """A lone surrogate or a NUL, escaped in JSON, was a 500 (UnicodeEncodeError; PostgreSQL refuses NUL)."""
+    raw = json.dumps(body)  # ASCII JSON: the characters travel as \\u escapes
+    response = http.post(P + path, content=raw, headers={"content-type": "application/json"})
+    error = _assert_envelope(response)
+    assert "lone surrogate" in error["message"] or "NUL character" in error["message"]
+    assert error["message"].startswith("invalid request: body.")
+    assert http.get(P + "/runs").json()["items"] == [] and http.get(P + "/prompts").json()["items"] == []
+
+
+def test_a_surrogate_pair_and_escaped_backslashes_are_fine(http: httpx.Client) -> None:
+    raw = json.dumps({"template": "smile \U0001f600 and a literal \\u0000"})
+    response = http.post(P + "/prompts/p/versions", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json()["template"] == "smile \U0001f600 and a literal \\u0000"
