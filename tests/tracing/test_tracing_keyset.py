@@ -176,3 +176,41 @@ def test_traffic_series_per_variant(store: Store) -> None:
     assert a.p99_ms[0] is None and a.p99_ms[-1] is not None
     with pytest.raises(InvalidInput, match="bucket"):
         traffic_series(store, "default", "bot", buckets=0)
+
+
+def test_search_cursor_sessions_and_traffic_over_rest(twin) -> None:  # type: ignore[no-untyped-def]
+    records = _records()
+    assert twin.traces.record(records) == 30
+    twin.feedback.create(records[4]["id"], value=0.5)
+    first = twin.traces.list(search="penguins", limit=3)
+    assert first.total == 8 and first.next_cursor and first.next_offset == 3
+    second = twin.traces.list(search="penguins", limit=3, cursor=first.next_cursor)
+    assert not {t.id for t in first.items} & {t.id for t in second.items}
+    assert [t.id for t in twin.traces.list(feedback=True, guardrail="any").items] == []
+    assert twin.traces.list(feedback=True).items[0].id == records[4]["id"]
+    assert twin.traces.list(guardrail="block").total == 3
+    view = twin.traces.view(records[0]["id"])
+    assert view.trace.input is not None and not view.oversized
+    assert twin.traces.spans(records[0]["id"]).total == 0
+    assert len(twin.traces.sessions(limit=10).items) == 5
+    series = twin.traces.traffic("bot", hours=1, buckets=6)
+    assert sum(v.totals["requests"] for v in series.variants) == 20
+    with pytest.raises(InvalidInput, match="cursor"):
+        twin.traces.list(cursor="@@")
+
+
+def test_traces_cli_search_cursor_and_sessions(store: Store, cli) -> None:  # type: ignore[no-untyped-def]
+    TraceService(store).record(_records())
+    page = cli("traces", "list", "--json", "--search", "penguins", "--limit", "5")
+    assert page.code == 0, page.err
+    data = page.json()
+    assert data["total"] == 8 and data["next_cursor"]
+    rest = cli("traces", "list", "--json", "--search", "penguins", "--cursor", data["next_cursor"]).json()
+    assert len(rest["items"]) == 3
+    table = cli("traces", "list", "--guardrail", "block", "--limit", "2")
+    assert table.code == 0 and "next page: --cursor" in table.out and "(2 of 3)" in table.out
+    assert cli("traces", "list", "--json", "--no-feedback").json()["total"] == 30
+    sessions = cli("traces", "sessions", "--limit", "2")
+    assert sessions.code == 0 and "next page" in sessions.out
+    bad = cli("traces", "list", "--search", "!!")
+    assert bad.code == 1 and "no words" in bad.err

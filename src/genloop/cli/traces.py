@@ -24,11 +24,15 @@ def list_(
     since: Annotated[dt.datetime | None, typer.Option("--since", help="ISO time, inclusive.")] = None,
     until: Annotated[dt.datetime | None, typer.Option("--until", help="ISO time, exclusive.")] = None,
     meta: Annotated[list[str] | None, typer.Option("--meta", help="Metadata filter key=value (repeatable).")] = None,
+    guardrail: Annotated[str | None, typer.Option("--guardrail", help="any, flag, mask, redact or block.")] = None,
+    feedback: Annotated[bool | None, typer.Option("--feedback/--no-feedback", help="With (or without) feedback.")] = None,
+    search: Annotated[str | None, typer.Option("--search", "-s", help="Words in the input or output.")] = None,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of the previous page.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List traces, newest first."""
+    """List traces, newest first (page on with --cursor, printed under the table)."""
     metadata = {}
     for item in meta or []:
         key, sep, value = item.partition("=")
@@ -37,8 +41,9 @@ def list_(
         metadata[key] = value
     with get_client(project) as client:
         page = client.traces.list(deployment=deployment, variant=variant, status=status, user=user,
-                                                session_id=session, since=since, until=until,
-                                                metadata=metadata or None, offset=offset, limit=limit)
+                                  session_id=session, since=since, until=until,
+                                  metadata=metadata or None, guardrail=guardrail, feedback=feedback, search=search,
+                                  cursor=cursor, offset=offset, limit=limit)
     if as_json:
         print_json(page)
         return
@@ -46,7 +51,9 @@ def list_(
              "latency_ms": t.latency_ms, "tokens": t.total_tokens, "cost_usd": t.cost_usd, "user": t.user}
             for t in page.items]
     print_table(rows, ["id", "time", "deployment", "variant", "status", "latency_ms", "tokens", "cost_usd", "user"],
-                title=f"traces ({len(page.items)} of {page.total})")
+                title=f"traces ({len(page.items)} of {page.total}{'' if page.total_exact else '+'})")
+    if page.next_cursor:
+        typer.echo(f"next page: --cursor {page.next_cursor}")
 
 
 @app.command("show")
@@ -59,3 +66,24 @@ def show(trace_id: str, project: ProjectOpt = "default", as_json: JsonOpt = Fals
         return
     print_json(trace.model_dump(mode="json", exclude={"spans"}))
     print_table(trace.spans or [], ["name", "kind", "status", "duration_ms", "attributes"], title="spans")
+
+
+@app.command("sessions")
+def sessions(
+    project: ProjectOpt = "default",
+    user: Annotated[str | None, typer.Option("--user")] = None,
+    deployment: Annotated[str | None, typer.Option("--deployment", "-d")] = None,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List sessions (traces sharing a session id), the most recently active first."""
+    with get_client(project) as client:
+        page = client.traces.sessions(user=user, deployment=deployment, cursor=cursor, limit=limit)
+    if as_json:
+        print_json(page)
+        return
+    print_table(page.items, ["session_id", "traces", "first_at", "last_at", "users", "errors", "tokens", "cost_usd"],
+                title="sessions")
+    if page.next_cursor:
+        typer.echo(f"next page: --cursor {page.next_cursor}")

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from genloop.client._http import HttpTransport
 from genloop.store import Page
-from genloop.tracing import TraceInfo
+from genloop.tracing import SessionPage, SpanInfo, TraceInfo, TracePage, TraceView
+from genloop.tracing._dashboard import TrafficSeries
 
 __all__ = ["RemoteTraces"]
 
@@ -44,13 +45,37 @@ class RemoteTraces:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         metadata: dict[str, str] | None = None,
+        guardrail: str | None = None,
+        feedback: bool | None = None,
+        search: str | None = None,
+        cursor: str | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> Page[TraceInfo]:
+    ) -> TracePage:
         params: list[tuple[str, Any]] = [("offset", offset), ("limit", limit)]
         for key, value in (("deployment", deployment), ("variant", variant), ("status", status), ("user", user),
-                           ("session_id", session_id), ("model", model), ("since", since), ("until", until)):
+                           ("session_id", session_id), ("model", model), ("since", since), ("until", until),
+                           ("guardrail", guardrail), ("search", search), ("cursor", cursor)):
             if value is not None:
                 params.append((key, value.isoformat() if isinstance(value, dt.datetime) else value))
+        if feedback is not None:
+            params.append(("feedback", "true" if feedback else "false"))
         params += [("meta", f"{k}={v}") for k, v in (metadata or {}).items()]
-        return self._http.get_as(Page[TraceInfo], self._base, params=params)
+        return self._http.get_as(TracePage, self._base, params=params)
+
+    def view(self, trace_id: str) -> TraceView:
+        return self._http.get_as(TraceView, f"{self._base}/{quote(trace_id.strip(), safe='')}/view")
+
+    def spans(self, trace_id: str, *, offset: int = 0, limit: int = 200) -> Page[SpanInfo]:
+        return self._http.get_as(Page[SpanInfo], f"{self._base}/{quote(trace_id.strip(), safe='')}/spans",
+                                 params=[("offset", offset), ("limit", limit)])
+
+    def sessions(self, *, user: str | None = None, deployment: str | None = None, cursor: str | None = None,
+                 limit: int = 50) -> SessionPage:
+        params: list[tuple[str, Any]] = [("limit", limit)]
+        params += [(k, v) for k, v in (("user", user), ("deployment", deployment), ("cursor", cursor)) if v]
+        return self._http.get_as(SessionPage, f"/projects/{quote(self.project, safe='')}/sessions", params=params)
+
+    def traffic(self, deployment: str, *, hours: float = 24.0, buckets: int = 48) -> TrafficSeries:
+        path = f"/projects/{quote(self.project, safe='')}/deployments/{quote(deployment, safe='')}/traffic"
+        return self._http.get_as(TrafficSeries, path, params=[("hours", hours), ("buckets", buckets)])

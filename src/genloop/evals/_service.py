@@ -12,6 +12,7 @@ from typing import Any
 
 from genloop.evals._backend import LocalBackend
 from genloop.evals._compare import compare_items, metric_directions
+from genloop.evals._compare_page import ComparePage, compare_page
 from genloop.evals._gates import check_gates
 from genloop.evals._results import result_from_info
 from genloop.evals._runner import EvalEngine, Progress
@@ -114,6 +115,20 @@ class EvalService(_EvalOps):
         self.settings = store.settings
         self.backend = LocalBackend(store, project=project, actor=actor)
         self._actor = actor
+
+    def compare_page(self, run_a: str, run_b: str, *, candidate_a: str | None = None,
+                     candidate_b: str | None = None, metric: str | None = None, show: str = "all", offset: int = 0,
+                     limit: int = 50) -> ComparePage:
+        """Run B against baseline run A side by side, a page of examples at a time (see
+        :func:`genloop.evals._compare_page.compare_page`); ``show`` keeps all, regressions, improvements,
+        ties or changed examples."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        directions = self._directions(run_b)
+        with self.store.db.read() as session:
+            self.backend._require_eval(session, run_a)
+            self.backend._require_eval(session, run_b)
+            return compare_page(session, run_a, run_b, candidate_a=candidate_a, candidate_b=candidate_b,
+                                metric=metric, show=show, offset=offset, limit=limit, higher_is_better=directions)
 
     def _services(self) -> tuple[Any, Any, Any]:
         from genloop.datasets import DatasetService

@@ -14,6 +14,7 @@ from genloop.errors import InvalidInput, NotFound
 from genloop.feedback import FeedbackService
 from genloop.store import Page, UTCDateTime
 from genloop.store._registry import Project, find_project
+from genloop.tracing._dashboard import TrafficSeries, traffic_series
 from genloop.tracing._schemas import SessionInfo, SessionPage, SpanInfo, TraceView
 from genloop.tracing._tables import SpanRow, TraceRow
 
@@ -59,6 +60,10 @@ class TraceViews:
             info.feedback = FeedbackService.for_traces(session, [tid], project_id).get(tid, [])
             count = session.scalar(select(func.count()).select_from(SpanRow).where(SpanRow.trace_id == tid)) or 0
             return TraceView(trace=info, size_bytes=int(size or 0), oversized=oversized, span_count=int(count))
+
+    def traffic(self, deployment: str, *, hours: float = 24.0, buckets: int = 48) -> TrafficSeries:
+        """The deployment's traffic per variant over the last ``hours`` as ``buckets`` time buckets."""
+        return traffic_series(self.store, self.project, deployment, hours=hours, buckets=buckets)
 
     def spans(self, trace_id: str, *, offset: int = 0, limit: int = 200) -> Page[SpanInfo]:
         """A page of a trace's spans in the order they were recorded."""

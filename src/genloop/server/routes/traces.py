@@ -1,4 +1,5 @@
-"""REST routes for traces: query (filters, pages), show one with spans and feedback, record from an SDK."""
+"""REST routes for traces: query (filters, search, keyset pages), sessions, a deployment's traffic series,
+show one (whole, or lazily: a view and its spans a page at a time), record from an SDK."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pydantic import BaseModel, Field
 from genloop.errors import InvalidInput
 from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page
-from genloop.tracing import TraceInfo, TraceService
+from genloop.tracing import SessionPage, SpanInfo, TraceInfo, TracePage, TraceService, TraceView
+from genloop.tracing._dashboard import TrafficSeries
 
 router = APIRouter(tags=["traces"], default_response_class=JSONResponse)
 
@@ -40,7 +42,7 @@ def parse_metadata(items: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-@router.get("/projects/{project}/traces", response_model=Page[TraceInfo])
+@router.get("/projects/{project}/traces", response_model=TracePage)
 def list_traces(
     project: str,
     store: StoreDep,
@@ -53,19 +55,64 @@ def list_traces(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     meta: Annotated[list[str] | None, Query(description="Metadata filters, key=value (repeatable)")] = None,
+    guardrail: Annotated[str | None, Query(description="Guardrail action found: any, flag, mask, redact, block",
+                                           max_length=16)] = None,
+    feedback: Annotated[bool | None, Query(description="True: traces with feedback; false: without")] = None,
+    search: Annotated[str | None, Query(description="Words in the input or output (full-text index)",
+                                        max_length=500)] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page (keyset paging)",
+                                        max_length=200)] = None,
     offset: OffsetQ = 0,
     limit: LimitQ = 50,
-) -> Page[TraceInfo]:
-    """Traces, newest first."""
+) -> TracePage:
+    """Traces, newest first; page with ``cursor`` (deep pages stay fast) or ``offset``."""
     return TraceService(store, project).list(
         deployment=deployment, variant=variant, status=status, user=user, session_id=session_id, model=model,
-        since=since, until=until, metadata=parse_metadata(meta), offset=offset, limit=limit)
+        since=since, until=until, metadata=parse_metadata(meta), guardrail=guardrail, feedback=feedback,
+        search=search, cursor=cursor, offset=offset, limit=limit)
+
+
+@router.get("/projects/{project}/sessions", response_model=SessionPage)
+def list_sessions(
+    project: str,
+    store: StoreDep,
+    user: str | None = None,
+    deployment: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: LimitQ = 50,
+) -> SessionPage:
+    """Sessions (traces sharing a session id), the most recently active first."""
+    return TraceService(store, project).sessions(user=user, deployment=deployment, cursor=cursor, limit=limit)
+
+
+@router.get("/projects/{project}/deployments/{deployment}/traffic", response_model=TrafficSeries)
+def deployment_traffic(
+    project: str,
+    deployment: str,
+    store: StoreDep,
+    hours: Annotated[float, Query(gt=0, le=2160)] = 24.0,
+    buckets: Annotated[int, Query(ge=1, le=500)] = 48,
+) -> TrafficSeries:
+    """Per variant: requests, error rate, latency p50/p95/p99, tokens, cost and feedback as time series."""
+    return TraceService(store, project).traffic(deployment, hours=hours, buckets=buckets)
 
 
 @router.get("/projects/{project}/traces/{trace_id}", response_model=TraceInfo)
 def get_trace(project: str, trace_id: str, store: StoreDep) -> TraceInfo:
     """One trace with its spans and feedback."""
     return TraceService(store, project).get(trace_id)
+
+
+@router.get("/projects/{project}/traces/{trace_id}/view", response_model=TraceView)
+def view_trace(project: str, trace_id: str, store: StoreDep) -> TraceView:
+    """One trace without its spans; input and output left out beyond the size cap (``oversized``)."""
+    return TraceService(store, project).view(trace_id)
+
+
+@router.get("/projects/{project}/traces/{trace_id}/spans", response_model=Page[SpanInfo])
+def trace_spans(project: str, trace_id: str, store: StoreDep, offset: OffsetQ = 0, limit: LimitQ = 200) -> Page[SpanInfo]:
+    """A page of a trace's spans in recorded order."""
+    return TraceService(store, project).spans(trace_id, offset=offset, limit=limit)
 
 
 @router.post("/projects/{project}/traces", response_model=Recorded, status_code=201)
