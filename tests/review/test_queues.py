@@ -11,6 +11,7 @@ from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound
 from genloop.feedback import FeedbackService
 from genloop.review import ReviewService
 from genloop.review._tables import ItemRow
+from genloop.runs import RunService
 
 from .conftest import SCHEMA, as_rater, record_traces
 
@@ -144,3 +145,5 @@ def test_deleted_trace_leaves_ratings_and_items(store, review: ReviewService) ->
     assert review.item("q", item.id).content["answer"] == "answer 1"
     assert review.ratings("q").items[0].answers["fix"] == "better"
     assert FeedbackService(store).list().total == 3
+    exported = review.export("q", kind="sft", name="after-delete")  # the snapshot still makes the row
+    assert exported.rows == 1 and f"trace:{1:032x}" in RunService(store).get(exported.run_id).inputs
