@@ -1,7 +1,7 @@
 """Every Studio router. Each page family has its own module; add yours to ``ROUTERS`` (order is irrelevant:
 paths do not overlap)."""
 
-from genloop.studio.routes import audit, auth, datasets, home, models, playground, prompts, review, runs
+from genloop.studio.routes import audit, auth, datasets, home, models, playground, prompts, quality, review, runs
 
 ROUTERS = [
     auth.router,
@@ -13,4 +13,5 @@ ROUTERS = [
     runs.router,
     audit.router,
     review.router,
+    quality.router,
 ]
