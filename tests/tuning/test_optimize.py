@@ -84,3 +84,30 @@ def test_gpu_quantization_without_cuda_and_bad_sources_are_refused(tuning: Any) 
     with pytest.raises(InvalidInput, match="remote@1 is a provider model"):
         tuning.quantize("remote")
     assert tuning.runs.list(kind="optimize").total == 0
+
+
+def test_bitsandbytes_quantization_keeps_both_models_on_the_gpu() -> None:
+    """bitsandbytes refuses a CPU model: the source of a bnb-* quantization is loaded on the GPU, quantized
+    there (device map: all of it on GPU 0) and the result is measured there; dynamic-int8 stays on the CPU."""
+    from genloop.tuning._optimize import quant_devices
+
+    for method in ("bnb-4bit", "bnb-8bit"):
+        assert quant_devices(method) == {"source": "cuda:0", "quantized": "cuda:0", "device_map": {"": 0}}
+    assert quant_devices("dynamic-int8") == {"source": "cpu", "quantized": "cpu", "device_map": None}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["bnb-4bit", "bnb-8bit"])
+def test_bitsandbytes_quantization_on_a_gpu(tuning: Any, method: str) -> None:
+    """Runs where there is a CUDA GPU and bitsandbytes (skipped elsewhere)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    pytest.importorskip("bitsandbytes")
+    result = tuning.quantize("tiny", method=method, dataset="golden")
+    quant, cmp = result.model, result.comparison
+    assert quant.kind == "quantized" and quant.config["quantization"]["method"] == method
+    assert cmp["perplexity"] > 0 and cmp["perplexity_source"] > 0 and cmp["latency_s"] > 0
+    reply = _chat(quant.uri)
+    assert reply.usage.output_tokens > 0

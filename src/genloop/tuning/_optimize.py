@@ -19,7 +19,7 @@ from genloop.errors import InvalidInput
 from genloop.tuning._engine import read_rows, work_dir
 from genloop.tuning._schemas import OptimizeResult
 
-__all__ = ["QUANT_METHODS", "merge", "quantize"]
+__all__ = ["QUANT_METHODS", "merge", "quant_devices", "quantize"]
 
 QUANT_METHODS: tuple[str, ...] = ("dynamic-int8", "bnb-8bit", "bnb-4bit")
 
@@ -90,6 +90,16 @@ def _write_int8(model: Any, loaded: Any, folder: Path) -> dict[str, Any]:
     return marker
 
 
+def quant_devices(method: str) -> dict[str, Any]:
+    """Where each model of a quantization lives: ``source`` (loaded to quantize and compare against),
+    ``quantized`` (loaded to measure) and the ``device_map`` that quantizes. bitsandbytes' 4/8-bit kernels run
+    on CUDA only (it refuses a CPU model), so both sides of a ``bnb-*`` quantization go to the first GPU and
+    are compared there; ``dynamic-int8`` runs on the CPU."""
+    if method.startswith("bnb"):
+        return {"source": "cuda:0", "quantized": "cuda:0", "device_map": {"": 0}}
+    return {"source": "cpu", "quantized": "cpu", "device_map": None}
+
+
 def _write_bnb(model: Any, loaded: Any, folder: Path, method: str, staging: Path) -> dict[str, Any]:
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
@@ -98,7 +108,7 @@ def _write_bnb(model: Any, loaded: Any, folder: Path, method: str, staging: Path
     model.save_pretrained(str(staging))
     bits = {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4"} if method == "bnb-4bit" else {"load_in_8bit": True}
     quantized = AutoModelForCausalLM.from_pretrained(str(staging), quantization_config=BitsAndBytesConfig(**bits),
-                                                     device_map={"": 0})
+                                                     device_map=quant_devices(method)["device_map"])
     quantized.save_pretrained(str(folder))
     _save_tokenizer(loaded, folder)
     marker = {"method": method, "format": 1}
@@ -131,7 +141,8 @@ def quantize(svc: Any, ref: str, *, method: str = "dynamic-int8", name: str | No
     with svc.runs.run("optimize", name=f"quantize {version.ref} ({method})", params=params, inputs=inputs) as run:
         tmp = work_dir(svc.settings, f"quantize-{run.id[:12]}-")
         try:
-            loaded = _fresh(svc, version)
+            devices = quant_devices(method)
+            loaded = _fresh(svc, version, devices["source"])
             model = loaded.model.merge_and_unload() if version.kind == "adapter" else loaded.model
             (tmp / "source").mkdir()
             model.save_pretrained(str(tmp / "source"))
@@ -139,7 +150,7 @@ def quantize(svc: Any, ref: str, *, method: str = "dynamic-int8", name: str | No
                 marker = _write_int8(model, loaded, tmp / "model")
             else:
                 marker = _write_bnb(model, loaded, tmp / "model", method, tmp / "source")
-            comparison = _compare(svc, loaded, model, tmp, data, limit)
+            comparison = _compare(svc, loaded, model, tmp, data, limit, devices["quantized"])
             comparison["size_source_bytes"] = folder_size(tmp / "source")
             comparison["size_ratio"] = comparison["size_bytes"] / max(1, comparison["size_source_bytes"])
             run.log_metrics({k: float(v) for k, v in comparison.items() if isinstance(v, int | float)})
@@ -154,12 +165,12 @@ def quantize(svc: Any, ref: str, *, method: str = "dynamic-int8", name: str | No
     return OptimizeResult(run=svc.runs.get(run.id), model=result, source=version.ref, comparison=comparison)
 
 
-def _compare(svc: Any, loaded: Any, model: Any, tmp: Path, data: Any, limit: int) -> dict[str, Any]:
+def _compare(svc: Any, loaded: Any, model: Any, tmp: Path, data: Any, limit: int, device: str) -> dict[str, Any]:
     from genloop.providers._local import render_prompt
     from genloop.providers._local_load import load_model
     from genloop.tuning._measure import folder_size, latency, perplexity, sample_texts
 
-    quant = load_model(str(tmp / "model"), device="cpu" if loaded.device == "cpu" else loaded.device)
+    quant = load_model(str(tmp / "model"), device=device)
     rows = read_rows(svc.datasets, data.ref)[:limit] if data is not None else []
     texts, prompt_msgs = sample_texts(rows, loaded.tokenizer, limit)
     prompts = [render_prompt(loaded, m) for m in prompt_msgs[:8]] or [render_prompt(loaded, [
