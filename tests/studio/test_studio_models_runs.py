@@ -111,3 +111,20 @@ def test_access_follows_the_rest_api(auth_web: TestClient, auth_store: Store) ->
     refused = auth_web.post("/projects/alpha/models/base/1/status", data={"status": "approved", "csrf_token": csrf})
     assert refused.status_code == 403
     assert ModelService(auth_store, "alpha").get("base@1").status == "draft"
+
+
+def test_model_page_shows_the_comparison_its_tuning_recorded(web: TestClient, store: Store, tmp_path: Path) -> None:
+    runs = RunService(store, "alpha")
+    tuned_eval = runs.start("eval", name="tuned on golden")
+    runs.finish(tuned_eval.id)
+    (tmp_path / "w").mkdir()
+    comparison = {"chrf": {"base": 0.02, "tuned": 0.2, "delta": 0.18, "ci_low": 0.15, "ci_high": 0.2, "p_value": 1e-4,
+                           "significant": True, "wins": 40, "ties": 0, "losses": 0}}
+    ModelService(store, "alpha").register("tiny", kind="checkpoint", uri=str(tmp_path / "w"),
+                                          metadata={"evaluation": {"comparison": comparison,
+                                                                   "tuned_run": tuned_eval.id}, "files": 6})
+    page = web.get("/projects/alpha/models/tiny/1").text
+    table = page[page.index('id="comparison"'):]
+    assert "chrf" in table and "[0.15, 0.2]" in table and "40 / 0 / 0" in table
+    assert "tuned on golden" in page  # the evaluation run named by the metadata
+    assert "1 key: files" in page  # the rest of the metadata, folded

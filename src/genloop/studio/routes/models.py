@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
+from genloop.errors import NotFound
 from genloop.models import STATUS_TRANSITIONS, ModelService
-from genloop.runs import RunService
+from genloop.runs import RunInfo, RunService
 from genloop.runs._usage import runs_touching
-from genloop.studio._context import StudioDep
+from genloop.studio._context import Studio, StudioDep
 from genloop.studio._graph import layout_lineage
 from genloop.studio._params import ListQ, pager
 
@@ -41,9 +42,26 @@ def version(project: str, name: str, version: int, studio: StudioDep) -> Respons
     studio.check("GET", f"/projects/{project}/models/{name}@{version}")
     detail = ModelService(studio.store, project).show(f"{name}@{version}")
     graph = layout_lineage(RunService(studio.store, project).lineage(f"model:{detail.ref}"), project)
+    evaluation = detail.metadata.get("evaluation") if isinstance(detail.metadata.get("evaluation"), dict) else {}
     evals = runs_touching(studio.store, project, "model", name, version, kind="eval", direction="input")
+    evals += _runs(studio, project, [evaluation.get("tuned_run"), evaluation.get("base_run")],
+                   skip={r.id for r in evals})
+    metadata = {k: v for k, v in detail.metadata.items() if k != "evaluation"}
     return studio.render("models/version.html", project=project, name=name, m=detail, graph=graph, evals=evals,
+                         comparison=evaluation.get("comparison") or {}, metadata=metadata,
                          next_statuses=STATUS_TRANSITIONS.get(detail.status, ()))
+
+
+def _runs(studio: Studio, project: str, ids: list[object], skip: set[str]) -> list[RunInfo]:
+    """The evaluation runs a tuning recorded in the version's metadata (its own and its base's)."""
+    service, found = RunService(studio.store, project), []
+    for run_id in ids:
+        if isinstance(run_id, str) and run_id not in skip:
+            try:
+                found.append(service.get(run_id))
+            except NotFound:  # deleted since
+                continue
+    return found
 
 
 @router.post("/projects/{project}/models/{name}/{version}/status")
