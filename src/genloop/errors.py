@@ -18,16 +18,23 @@ envelope and the remote client raises the same class again on the other side.
 
 Convert at the boundary only: the CLI prints ``str(error)`` on one line and exits non-zero,
 the REST API answers ``{"error": {"type", "message", "hint"}}``; nothing in between swallows.
+
+A hint may be a :class:`Hint`: the fix phrased for each interface (the CLI's flags, the SDK's arguments,
+the REST API's fields, the gateway's request fields). Each boundary asks ``error.hint_for(INTERFACE)``;
+``str(error)`` and ``error.hint`` are the SDK's phrasing.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, ClassVar
 
 __all__ = [
+    "INTERFACES",
     "Conflict",
     "Forbidden",
     "GenLoopError",
+    "Hint",
     "InvalidInput",
     "MissingDependency",
     "NotFound",
@@ -36,8 +43,42 @@ __all__ = [
     "RateLimited",
     "Unauthorized",
     "Unavailable",
+    "did_you_mean",
     "error_from_payload",
 ]
+
+#: The interfaces a hint can be phrased for.
+INTERFACES = ("sdk", "cli", "rest", "gateway")
+
+
+class Hint(str):
+    """A hint with a phrasing per interface: ``Hint(sdk="pass variables={'input': ...}", cli="pass --var
+    input=...", rest="send variables.input", gateway="send genloop_variables.input")``.
+
+    It is the SDK's text (or ``default``) as a plain string, so code that only knows ``str`` still works;
+    ``for_interface`` picks the variant (falling back to that text).
+    """
+
+    variants: dict[str, str]
+
+    def __new__(cls, default: str | None = None, **variants: str) -> Hint:
+        unknown = set(variants) - set(INTERFACES)
+        if unknown:
+            raise ValueError(f"unknown interface(s) {sorted(unknown)}; known: {', '.join(INTERFACES)}")
+        text = variants.get("sdk") or default or next(iter(variants.values()), "")
+        hint = super().__new__(cls, text)
+        hint.variants = dict(variants)
+        return hint
+
+    def for_interface(self, interface: str) -> str:
+        """The phrasing for ``interface`` (one of :data:`INTERFACES`), else the default text."""
+        return self.variants.get(interface) or str(self)
+
+
+def did_you_mean(word: str, known: Any) -> str:
+    """``"; did you mean 'openai'?"`` for the closest of ``known``, or ``""``."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class GenLoopError(Exception):
@@ -55,11 +96,25 @@ class GenLoopError(Exception):
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
+    def hint_for(self, interface: str) -> str | None:
+        """The hint phrased for ``interface`` (``sdk``, ``cli``, ``rest``, ``gateway``)."""
+        if isinstance(self.hint, Hint):
+            return self.hint.for_interface(interface)
+        return self.hint
+
+    def text_for(self, interface: str) -> str:
+        """``message; hint`` as ``interface`` shows it."""
+        hint = self.hint_for(interface)
+        return f"{self.message}; {hint}" if hint else self.message
+
     def to_payload(self) -> dict[str, Any]:
-        """The JSON error envelope the REST API sends."""
+        """The JSON error envelope the REST API sends (its ``hint`` in REST terms; ``hints`` keeps the others,
+        so the remote SDK raises the same text as the in-process one)."""
         body: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.hint:
-            body["hint"] = self.hint
+            body["hint"] = self.hint_for("rest")
+        if isinstance(self.hint, Hint) and self.hint.variants:
+            body["hints"] = dict(self.hint.variants)
         if self.details:
             body["details"] = self.details
         return {"error": body}
@@ -170,4 +225,8 @@ def error_from_payload(payload: Any, status_code: int) -> GenLoopError:
         return GenLoopError(f"server answered HTTP {status_code}: {str(payload)[:200]}")
     cls = _BY_TYPE.get(str(body.get("type")), GenLoopError)
     details = body.get("details") or {}
-    return cls(str(body.get("message", "")), hint=body.get("hint"), **details)
+    hint = body.get("hint")
+    hints = body.get("hints")
+    if isinstance(hints, dict) and hints:
+        hint = Hint(hint, **{k: str(v) for k, v in hints.items() if k in INTERFACES})
+    return cls(str(body.get("message", "")), hint=hint, **details)

@@ -42,7 +42,8 @@ def test_missing_variable_is_named() -> None:
     with pytest.raises(InvalidInput) as info:
         render_version(CHAT, {"product": "Acme"})
     assert info.value.message == "prompt 'p@3' needs variable 'question'"
-    assert info.value.hint == "pass --var question=..."
+    assert info.value.hint == "pass variables={'question': ...}"  # the SDK's terms; the CLI says --var
+    assert info.value.hint_for("cli") == "pass --var question=..."
     with pytest.raises(InvalidInput, match=r"needs variables 'product', 'question'"):
         render_version(CHAT, {})
 

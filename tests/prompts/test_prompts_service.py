@@ -132,7 +132,7 @@ def test_bad_input_gives_the_same_error_and_leaves_nothing_behind(client, write_
     with pytest.raises(InvalidInput) as info:
         client.prompts.render("support", {"product": "x"})
     assert (info.value.message, info.value.hint) == ("prompt 'support@1' needs variable 'question'",
-                                                     "pass --var question=...")
+                                                     "pass variables={'question': ...}")
 
     assert [v.version for v in client.prompts.versions("support").items] == [1]
     assert client.prompts.get("support@production").version == 1

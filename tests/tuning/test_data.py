@@ -93,7 +93,38 @@ def test_empty_completions_and_missing_assistant_turns(tok: Any) -> None:
 
 class _Version:
     def __init__(self, kind: str, rows: int = 3) -> None:
-        self.kind, self.num_rows, self.ref = kind, rows, f"{kind}-set@1"
+        self.kind, self.num_rows, self.name = kind, rows, f"{kind}-set"
+        self.ref = f"{self.name}@1"
+
+
+def test_a_generic_dataset_is_imported_again_as_the_kind_the_method_reads() -> None:
+    """Not "use another method": the rows are chat rows imported without --kind; say how to import them."""
+    with pytest.raises(InvalidInput) as caught:
+        check_kind("lora", _Version("generic"))
+    assert caught.value.hint_for("cli") == ("import the rows again as chat: genloop datasets create generic-set "
+                                            "-f FILE --kind chat")
+    assert "client.datasets.create('generic-set', data=rows, kind='chat')" in str(caught.value)
+    with pytest.raises(InvalidInput, match="use method dpo or kto for a preference dataset"):
+        check_kind("lora", _Version("preference"))
+
+
+def test_a_bad_spec_fails_before_the_training_libraries_are_imported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from genloop.errors import NotFound\n"
+            "from genloop.store import Store\n"
+            "from genloop.tuning import TuningService\n"
+            "try:\n"
+            "    TuningService(Store()).run({'base': 'ghost@1', 'train': 'qa@1', 'method': 'lora'})\n"
+            "except NotFound as exc:\n"
+            "    print(exc.message)\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'peft') if m in sys.modules))\n")
+    env = {**__import__("os").environ, "GENLOOP_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines() == ["base model 'ghost@1' does not resolve: model 'ghost' does not exist in project "
+                                "'default'", "[]"], out
 
 
 @pytest.mark.parametrize(("method", "kind"), [("lora", "preference"), ("sft", "eval"), ("dpo", "chat"),

@@ -103,7 +103,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except GenLoopError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {exc.text_for('cli')}", err=True)  # the hint in the CLI's terms
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

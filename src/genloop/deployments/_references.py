@@ -7,20 +7,13 @@ fails every request. Labels and aliases may still move later; the gateway then a
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from genloop.deployments._schemas import DeploymentSpec, VariantSpec
-from genloop.errors import GenLoopError, InvalidInput
+from genloop.errors import GenLoopError, InvalidInput, did_you_mean
 from genloop.store import Store
 
-__all__ = ["check_references", "did_you_mean"]
-
-
-def did_you_mean(word: str, known: list[str]) -> str:
-    """``"; did you mean 'openai'?"`` for the closest known name, or ``""``."""
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+__all__ = ["check_references"]
 
 
 def check_references(store: Store, project: str, spec: DeploymentSpec) -> None:

@@ -136,6 +136,21 @@ def resolve_target(models: Any, ref: str, params: dict[str, Any] | None = None) 
     return ModelTarget(provider=provider, model=model, config=config, params=merged, ref=version.ref)
 
 
+def check_providers(plan: Plan, injected: Any = None) -> None:
+    """Every candidate's and judge's provider exists (registered, or passed in ``providers=``), before any call."""
+    from genloop.errors import did_you_mean
+    from genloop.providers import list_providers
+
+    known = sorted({*list_providers(), *(injected or {})})
+    targets = [(f"candidate {c.name!r}", c.target) for c in plan.candidates if c.target is not None]
+    targets += [(f"judge {j.name!r}", j.target) for j in [*plan.pointwise, *(p for p, _ in plan.pairwise)]]
+    for where, target in targets:
+        if target.provider not in known:
+            raise InvalidInput(f"{where}: unknown provider {target.provider!r} in model "
+                               f"'{target.provider}:{target.model}'{did_you_mean(target.provider, known)}",
+                               hint=f"known providers: {', '.join(known)}")
+
+
 def _sample(count: int, spec: EvalSpec) -> list[int]:
     if spec.limit is None or spec.limit >= count:
         return list(range(count))

@@ -18,7 +18,7 @@ from genloop.evals._aggregate import summarize
 from genloop.evals._calls import CostCapReached, CostMeter, ModelCaller
 from genloop.evals._executors import Executor, get_executor
 from genloop.evals._gates import check_gates, parse_gate
-from genloop.evals._plan import Example, Plan, build_plan
+from genloop.evals._plan import Example, Plan, build_plan, check_providers
 from genloop.evals._results import result_from_info
 from genloop.evals._schemas import EvalResult
 from genloop.evals._spec import EvalSpec, canonical_hash
@@ -85,6 +85,7 @@ class EvalEngine:
         try:
             plan = await asyncio.to_thread(build_plan, spec, datasets=self.datasets, prompts=self.prompts,
                                            models=self.models)
+            check_providers(plan, self.providers)  # a typo fails here, not on every item
         except GenLoopError as exc:
             await asyncio.to_thread(self._record_invalid, spec, exc)
             raise

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, null, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import InvalidInput, NotFound
+from genloop.errors import Hint, InvalidInput, NotFound
 from genloop.feedback._schemas import FeedbackInfo, FeedbackKind
 from genloop.feedback._tables import FeedbackRow
 from genloop.refs import validate_name
@@ -194,7 +194,9 @@ def _kind(value: Any, comment: str | None, correction: Any) -> FeedbackKind:
     if comment:
         return "comment"
     raise InvalidInput("feedback needs a value, a comment or a correction",
-                       hint="e.g. --score 0.8, --value true, --label good, --comment ..., --correction ...")
+                       hint=Hint(cli="e.g. --score 0.8, --good (or --bad), --label good, --comment ..., --correction ...",
+                                 sdk="pass value= (0.8, True or 'good'), comment= or correction=",
+                                 rest='send "value" (0.8, true or "good"), "comment" or "correction"'))
 
 
 def _info(row: FeedbackRow, project: str) -> FeedbackInfo:

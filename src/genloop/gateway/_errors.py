@@ -63,7 +63,7 @@ def error_body(status: int, message: str, *, code: str | None = None, param: str
 
 def from_genloop_error(exc: GenLoopError) -> GatewayError:
     """The gateway answer for a GenLoop exception (bad prompt variables, a provider failure...)."""
-    message = str(exc)
+    message = exc.text_for("gateway")  # the hint in the gateway's request fields
     if isinstance(exc, ProviderError):
         status = exc.upstream_status or 502
         if status == 429:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 from genloop.providers._local import plain_transcript
 from genloop.tuning._spec import PREFERENCE_METHODS, TuneSpec
 
@@ -32,14 +32,26 @@ class Problem:
     message: str
 
 
+def _kind_hint(method: str, version: Any, accepted: tuple[str, ...]) -> Hint | str:
+    """How to fix a kind mismatch: import the rows again as the kind they are, or use the method that fits."""
+    if version.kind in ("generic", "eval"):  # rows of another shape: import them as what the method reads
+        kind = accepted[0]
+        return Hint(cli=f"import the rows again as {kind}: genloop datasets create {version.name} -f FILE "
+                        f"--kind {kind}",
+                    sdk=f"import the rows again as {kind}: client.datasets.create({version.name!r}, data=rows, "
+                        f"kind={kind!r})",
+                    rest=f'import the rows again as {kind}: POST .../datasets with "kind": "{kind}"')
+    other = "dpo or kto" if version.kind == "preference" else "sft, lora or qlora"
+    return f"use method {other} for a {version.kind} dataset, or pick a {' or '.join(accepted)} dataset version"
+
+
 def check_kind(method: str, version: Any, role: str = "training") -> None:
     """Refuse a dataset whose kind the method cannot learn from."""
     accepted = ACCEPTED_KINDS[method]
     if version.kind not in accepted:
         wanted = " or ".join(accepted)
         raise InvalidInput(f"{role} dataset {version.ref} is a {version.kind} dataset; method {method} needs a "
-                           f"{wanted} dataset", hint=f"pick a {wanted} dataset version, or another method "
-                           f"({'dpo/kto' if version.kind == 'preference' else 'sft/lora'})")
+                           f"{wanted} dataset", hint=_kind_hint(method, version, accepted))
     if version.num_rows == 0:
         raise InvalidInput(f"{role} dataset {version.ref} has no rows", hint="import some examples first")
 

@@ -59,11 +59,9 @@ def _get(service: Any, ref: str, what: str) -> Any:
         raise NotFound(f"{what} {ref!r} does not resolve: {exc.message}", hint=exc.hint) from exc
 
 
-def _prepare(svc: Any, spec: TuneSpec) -> dict[str, Any]:
-    """Resolve and check everything the run needs; raises before any run exists."""
-    from transformers import AutoTokenizer
-
-    from genloop.tuning._data import check_kind, prepare_examples, raise_problems
+def check_references(svc: Any, spec: TuneSpec) -> dict[str, Any]:
+    """The base model, the datasets and their kinds, checked before the training libraries are imported."""
+    from genloop.tuning._data import check_kind
 
     base = _get(svc.models, spec.base, "base model")
     check_base(base)
@@ -77,6 +75,16 @@ def _prepare(svc: Any, spec: TuneSpec) -> dict[str, Any]:
             raise InvalidInput("the spec has an eval section but this TuningService has no evals service",
                                hint="build it with a store, or pass evals=")
         _get(svc.datasets, spec.eval.dataset, "evaluation dataset")
+    return {"base": base, "train": train_v, "eval": eval_v}
+
+
+def _prepare(svc: Any, spec: TuneSpec, checked: dict[str, Any]) -> dict[str, Any]:
+    """Load the tokenizer and check every row; raises before any run exists."""
+    from transformers import AutoTokenizer
+
+    from genloop.tuning._data import prepare_examples, raise_problems
+
+    base, train_v, eval_v = checked["base"], checked["train"], checked["eval"]
     if spec.method == "qlora":
         from genloop.tuning._deps import require_cuda_bnb
 
@@ -126,8 +134,9 @@ def run_tune(svc: Any, spec: TuneSpec | dict[str, Any] | str | Path, *, progress
     from genloop.tuning._deps import require_train
 
     spec = load_spec(spec)
+    checked = check_references(svc, spec)  # a typo is reported in a second, not after importing torch
     require_train()
-    ready = _prepare(svc, spec)
+    ready = _prepare(svc, spec, checked)
     base, output = ready["base"], spec.output_name()
     from genloop.quality._contamination import warn_train_eval_overlap
 
