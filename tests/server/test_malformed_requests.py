@@ -124,3 +124,10 @@ def test_a_surrogate_pair_and_escaped_backslashes_are_fine(http: httpx.Client) -
     response = http.post(P + "/prompts/p/versions", content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 201, response.text
     assert response.json()["template"] == "smile \U0001f600 and a literal \\u0000"
+
+
+@pytest.mark.parametrize("url", ["/runs/a%00b", "/evals/a%00b", "/traces/a%00b", "/keys/a%00b", "/audit?entity_type=a%00",
+                                 "/evals/compare?run_a=a%00&run_b=b", "/evals/resumable?spec_hash=%00"])
+def test_a_nul_in_the_url_is_400_on_every_backend(http: httpx.Client, url: str) -> None:
+    """PostgreSQL refuses NUL in text (a 500 there, a 404 on SQLite): refused the same way on both."""
+    assert "NUL" in _assert_envelope(http.get(P + url))["message"]

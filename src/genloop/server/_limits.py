@@ -7,6 +7,7 @@ answer is the JSON error envelope naming the limit and the setting that raises i
 
 A JSON body (bounded, and buffered by the route anyway) is read here whole and its text checked
 (``_text.py``: no lone surrogates, no NUL) before the route runs; an upload streams through untouched.
+A NUL in the path or query is refused too (PostgreSQL cannot compare text with one; SQLite can).
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _answer(send, InvalidInput("invalid request: the URL holds a NUL character (%00), which no name, "
+                                             "id or filter can contain", hint="remove it from the path and query"))
             return
         limit = self.upload if self._is_upload(scope) else self.body
         declared = _content_length(scope)
