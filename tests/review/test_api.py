@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from genloop.auth import KeyService, install_auth
-from genloop.errors import Conflict, InvalidInput
+from genloop.errors import Conflict, InvalidInput, NotFound
 from genloop.server import BackgroundServer
 
 from .conftest import SCHEMA, record_traces
@@ -34,6 +34,9 @@ def test_sdk_scenario_both_ways(client, store) -> None:  # type: ignore[no-untyp
     assert after_skip is not None and after_skip.position == 2
     assert review.undo("q").id == item.id
     assert review.item("q", item.id).my_rating is None
+    for bad_id in (0, -1, 2**70):  # never a server error, whatever the id
+        with pytest.raises(NotFound, match="has no item"):
+            review.item("q", bad_id)
     review.submit("q", item.id, GOOD | {"fix": "better"})
     progress = review.progress("q")
     assert (progress.items, progress.done, progress.ratings) == (4, 1, 1)

@@ -227,6 +227,9 @@ def undo_last(session: Session, queue: QueueRow, rater: str) -> tuple[ItemRow, d
 
 
 def _item(session: Session, queue: QueueRow, item_id: int, *, lock: bool = False) -> ItemRow:
+    if not isinstance(item_id, int) or not 0 < item_id < 2**53:  # beyond any id (and SQLite's 64-bit integers)
+        raise NotFound(f"queue {queue.name!r} has no item {item_id}",
+                       hint=f"take the next one: genloop review next {queue.name}")
     query = select(ItemRow).where(and_(ItemRow.id == item_id, ItemRow.queue_id == queue.id))
     item = session.scalar(query.with_for_update() if lock else query)
     if item is None:

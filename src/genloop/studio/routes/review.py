@@ -107,7 +107,9 @@ async def _body(request: Request) -> dict[str, Any]:
 
 def _exclude(body: dict[str, Any]) -> list[int]:
     shown = body.get("shown") or []
-    return [int(i) for i in shown if isinstance(i, int) and not isinstance(i, bool)][:10]
+    if not isinstance(shown, list):
+        return []
+    return [i for i in shown if isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**53][:10]
 
 
 def _answer(studio: Studio, service: ReviewService, queue: str, item: ItemInfo | None, **extra: Any) -> Response:
