@@ -39,7 +39,12 @@ def filled(ui_store: Store, tmp_path: Path) -> dict[str, str]:
     runs.log_series(tune.id, "eval/loss", [(s * 20, 2.4 * 0.96 ** (s * 20) + 0.2) for s in range(10)])
     runs.log_metrics(tune.id, {"eval_loss": 0.21})
     (tmp_path / "adapter").mkdir()
-    models.register("tiny-dates", kind="adapter", uri=str(tmp_path / "adapter"), base="tiny@1", source_run_id=tune.id)
+    comparison = {"exact_match": {"base": 0.05, "tuned": 0.82, "delta": 0.77, "ci_low": 0.68, "ci_high": 0.85,
+                                  "p_value": 1e-9, "significant": True, "wins": 31, "ties": 9, "losses": 0},
+                  "chrf": {"base": 0.41, "tuned": 0.93, "delta": 0.52, "ci_low": 0.47, "ci_high": 0.57,
+                           "p_value": 1e-8, "significant": True, "wins": 38, "ties": 2, "losses": 0}}
+    models.register("tiny-dates", kind="adapter", uri=str(tmp_path / "adapter"), base="tiny@1", source_run_id=tune.id,
+                    description="LoRA r=8 of tiny@1 on dates@1", metadata={"evaluation": {"comparison": comparison}})
     runs.add_output(tune.id, "model:tiny-dates@1")
     runs.finish(tune.id)
     ModelService(ui_store, "demo", actor="ana").set_status("tiny-dates@1", "approved", reason="beats the base")
@@ -77,6 +82,7 @@ def test_every_page_renders_without_console_errors(page: Any, live: BackgroundSe
     assert page.locator("#charts .chart").count() == 2
     page.goto(live.url + "/projects/demo/models/tiny-dates/1")
     assert page.locator("svg.lineage .node").count() == 4
+    assert "31 / 9 / 0" in page.locator("#comparison").inner_text()
 
 
 def test_search_rows_and_split(page: Any, live: BackgroundServer, filled: dict[str, str], ui_store: Store) -> None:
