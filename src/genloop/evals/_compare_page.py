@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from genloop.errors import InvalidInput
 from genloop.evals._tables import EvalItemRow
 
-__all__ = ["CompareFilter", "ComparePage", "CompareRow", "compare_page"]
+__all__ = ["CompareFilter", "ComparePage", "CompareRow", "ItemsPage", "compare_page", "run_items"]
 
 CompareFilter = Literal["all", "regressions", "improvements", "ties", "changed"]
 _FILTERS = ("all", "regressions", "improvements", "ties", "changed")
@@ -154,3 +154,68 @@ def _explanations(row: EvalItemRow | None) -> dict[str, str]:
         if isinstance(verdict, dict) and verdict.get("explanation"):
             out[str(judge)] = str(verdict["explanation"])
     return out
+
+
+ITEM_FILTERS = ("all", "failed", "disagree", "worst")
+
+
+class ItemsPage(BaseModel):
+    """A page of one run's items, filtered to failed ones, disagreeing judges, or ordered worst first."""
+
+    show: str
+    metric: str | None
+    metrics: list[str]
+    items: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None = None
+
+
+def run_items(session: Session, run_id: str, *, show: str = "all", metric: str | None = None, offset: int = 0,
+              limit: int = 50) -> ItemsPage:
+    """Items of ``run_id`` (already checked to be the project's): ``failed`` (an error, or a judge that did
+    not pass it), ``disagree`` (judges, or one judge's samples, that differ), ``worst`` (lowest ``metric``)."""
+    if show not in ITEM_FILTERS:
+        raise InvalidInput(f"invalid item filter {show!r}", hint=f"use one of {', '.join(ITEM_FILTERS)}")
+    rows = session.execute(select(EvalItemRow.id, EvalItemRow.example_index, EvalItemRow.status,
+                                  EvalItemRow.scores, EvalItemRow.judgments)
+                           .where(EvalItemRow.run_id == run_id).order_by(EvalItemRow.example_index,
+                                                                         EvalItemRow.candidate, EvalItemRow.repeat)).all()
+    metrics = sorted({k for r in rows for k, v in (r[3] or {}).items() if isinstance(v, (int, float))})
+    if metric is not None and metric not in metrics:
+        raise InvalidInput(f"run {run_id} has no metric {metric!r}", hint=f"its metrics: {', '.join(metrics)}")
+    metric = metric or (metrics[0] if metrics else None)
+    if show == "failed":
+        rows = [r for r in rows if r[2] != "ok" or any(v.get("passed") is False for v in _verdicts(r[4]))]
+    elif show == "disagree":
+        rows = [r for r in rows if _disagree(_verdicts(r[4]))]
+    elif show == "worst":
+        rows = sorted((r for r in rows if isinstance((r[3] or {}).get(metric), (int, float))),
+                      key=lambda r: (r[3][metric], r[1]))
+    chosen = [r[0] for r in rows[offset:offset + limit]]
+    full = {r.id: r for r in session.scalars(select(EvalItemRow).where(EvalItemRow.id.in_(chosen)))} if chosen else {}
+    items = [{"example_id": full[i].example_id, "example_index": full[i].example_index,
+              "candidate": full[i].candidate, "repeat": full[i].repeat, "status": full[i].status,
+              "inputs": full[i].inputs or {}, "output": full[i].output, "reference": full[i].reference,
+              "scores": full[i].scores or {}, "judgments": full[i].judgments or {}, "error": full[i].error}
+             for i in chosen]
+    nxt = offset + len(chosen) if offset + len(chosen) < len(rows) else None
+    return ItemsPage(show=show, metric=metric, metrics=metrics, items=items, total=len(rows), offset=offset,
+                     limit=limit, next_offset=nxt)
+
+
+def _verdicts(judgments: Any) -> list[dict[str, Any]]:
+    return [v for v in (judgments or {}).values() if isinstance(v, dict)]
+
+
+def _disagree(verdicts: list[dict[str, Any]]) -> bool:
+    passed = {v.get("passed") for v in verdicts if v.get("passed") is not None}
+    scores = {v.get("score") for v in verdicts if isinstance(v.get("score"), (int, float))}
+    if len(passed) > 1 or (len(verdicts) > 1 and len(scores) > 1):
+        return True
+    for v in verdicts:
+        samples = [s.get("score") if isinstance(s, dict) else s for s in v.get("samples") or []]
+        if len({s for s in samples if isinstance(s, (int, float))}) > 1:
+            return True
+    return False

@@ -12,7 +12,7 @@ from typing import Any
 
 from genloop.evals._backend import LocalBackend
 from genloop.evals._compare import compare_items, metric_directions
-from genloop.evals._compare_page import ComparePage, compare_page
+from genloop.evals._compare_page import ComparePage, ItemsPage, compare_page, run_items
 from genloop.evals._gates import check_gates
 from genloop.evals._results import result_from_info
 from genloop.evals._runner import EvalEngine, Progress
@@ -35,6 +35,10 @@ class _EvalOps:
     def _services(self) -> tuple[Any, Any, Any]:
         raise NotImplementedError
 
+    def _full_id(self, run_id: str) -> str:
+        """The whole run id a unique prefix stands for (the remote twin sends it as given: the server expands)."""
+        return run_id
+
     def run(self, spec: SpecLike, *, resume: str | bool = True, gates: builtins.list[str] | None = None,
             progress: Progress | None = None, providers: dict[str, Any] | None = None,
             executor_options: dict[str, Any] | None = None) -> EvalResult:
@@ -52,7 +56,7 @@ class _EvalOps:
 
     def get(self, run_id: str) -> EvalResult:
         """The result of an evaluation run (while it runs too)."""
-        return result_from_info(self.backend.run_info(run_id))
+        return result_from_info(self.backend.run_info(self._full_id(run_id)))
 
     def list(self, *, offset: int = 0, limit: int = 50) -> Page[Any]:
         """Evaluation runs of the project, newest first."""
@@ -61,16 +65,17 @@ class _EvalOps:
     def items(self, run_id: str, offset: int = 0, limit: int = 50, *, candidate: str | None = None,
               status: str | None = None) -> Page[EvalItem]:
         """A page of the run's items (one per example, candidate and repeat) in example order."""
-        return self.backend.items(run_id, offset, limit, candidate=candidate, status=status)  # type: ignore[no-any-return]
+        return self.backend.items(self._full_id(run_id), offset, limit, candidate=candidate, status=status)  # type: ignore[no-any-return]
 
     def pairs(self, run_id: str, offset: int = 0, limit: int = 50) -> Page[EvalPair]:
         """A page of the run's pairwise verdicts."""
-        return self.backend.pairs(run_id, offset, limit)  # type: ignore[no-any-return]
+        return self.backend.pairs(self._full_id(run_id), offset, limit)  # type: ignore[no-any-return]
 
     def compare(self, run_a: str, run_b: str, *, candidate_a: str | None = None, candidate_b: str | None = None,
                 top: int = 5, min_effect: float | None = None) -> Comparison:
         """Run B against baseline run A on their shared items (see :func:`compare_items`); each metric's
         direction (higher or lower is better) is the one run B recorded when it ran."""
+        run_a, run_b = self._full_id(run_a), self._full_id(run_b)
         return compare_items(run_a, run_b, self.backend.all_items(run_a), self.backend.all_items(run_b),
                              candidate_a=candidate_a, candidate_b=candidate_b, top=top, min_effect=min_effect,
                              directions=self._directions(run_b))
@@ -87,6 +92,7 @@ class _EvalOps:
         """The run as ``table``, ``markdown``, ``html``, ``json`` or ``junit`` text."""
         from genloop.evals._report import render_report
 
+        run_id = self._full_id(run_id)
         result = self.get(run_id)
         store = getattr(self, "store", None)  # the remote twin has none: no contamination notes
         notes = _contamination_notes(store, getattr(self, "project", "default"), result) if store is not None else []
@@ -96,6 +102,7 @@ class _EvalOps:
                        labels_column: str | None = None) -> JudgeAgreement:
         """Agreement of a judge with human labels on the same items: a dataset column, a mapping
         (example id, or ``example_id/candidate``, to label) or a JSONL/CSV file."""
+        run_id = self._full_id(run_id)
         result = self.get(run_id)
         if labels_column is not None:
             datasets = self._services()[0]
@@ -116,6 +123,17 @@ class EvalService(_EvalOps):
         self.backend = LocalBackend(store, project=project, actor=actor)
         self._actor = actor
 
+    def _full_id(self, run_id: str) -> str:
+        from genloop.evals._tables import EvalRunRow
+        from genloop.store._ids import expand_id
+        from genloop.store._registry import find_project
+
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return run_id
+            return expand_id(session, EvalRunRow.run_id, run_id, "evaluation run", EvalRunRow.project_id == project.id)
+
     def compare_page(self, run_a: str, run_b: str, *, candidate_a: str | None = None,
                      candidate_b: str | None = None, metric: str | None = None, show: str = "all", offset: int = 0,
                      limit: int = 50) -> ComparePage:
@@ -129,6 +147,14 @@ class EvalService(_EvalOps):
             self.backend._require_eval(session, run_b)
             return compare_page(session, run_a, run_b, candidate_a=candidate_a, candidate_b=candidate_b,
                                 metric=metric, show=show, offset=offset, limit=limit, higher_is_better=directions)
+
+    def item_page(self, run_id: str, *, show: str = "all", metric: str | None = None, offset: int = 0,
+                  limit: int = 50) -> ItemsPage:
+        """A page of the run's items: all, failed, with disagreeing judges, or the worst on ``metric``."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            self.backend._require_eval(session, run_id)
+            return run_items(session, run_id, show=show, metric=metric, offset=offset, limit=limit)
 
     def _services(self) -> tuple[Any, Any, Any]:
         from genloop.datasets import DatasetService

@@ -1,9 +1,26 @@
 """Every Studio router. Each page family has its own module; add yours to ``ROUTERS`` (order is irrelevant:
 paths do not overlap)."""
 
-from genloop.studio.routes import audit, auth, datasets, home, models, playground, prompts, quality, review, runs
+from genloop.studio.routes import (
+    audit,
+    auth,
+    datasets,
+    deployments,
+    evals,
+    home,
+    models,
+    playground,
+    prompts,
+    quality,
+    review,
+    runs,
+    traces,
+)
 
 ROUTERS = [
+    traces.router,
+    evals.router,
+    deployments.router,
     auth.router,
     home.router,
     prompts.router,
