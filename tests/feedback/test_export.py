@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from genloop.errors import InvalidInput
+from genloop.errors import InvalidInput, NotFound
 from genloop.feedback import FeedbackService
 from genloop.store import Store
 from genloop.tracing import TraceService, new_trace_id
@@ -43,7 +43,8 @@ def test_sft_export_dedups_and_traces_lineage(client, store: Store) -> None:
     fb.create(t3, name="answer", correction=[{"role": "user", "content": "?"}, {"role": "assistant",
                                                                                 "content": "Berlin"}])
     fb.create(trace(store, FRANCE, "Nice", deployment="other"), correction="Paris!")
-    fb.create(new_trace_id(), correction="trace never stored")
+    with pytest.raises(NotFound):  # feedback on a trace that does not exist is refused
+        fb.create(new_trace_id(), correction="trace never stored")
     fb.create(trace(store, None, None), correction="input not captured")
 
     result = client.feedback.export(kind="sft", name="support-sft", deployment="bot")
@@ -73,8 +74,8 @@ def test_sft_export_dedups_and_traces_lineage(client, store: Store) -> None:
     assert (again.created, again.dataset.ref) == (False, "support-sft@1")
 
     everything = client.feedback.export(kind="sft", name="support-sft")
-    assert (everything.considered, everything.exported, everything.dataset.ref) == (6, 3, "support-sft@2")
-    assert everything.skipped == {"duplicate": 1, "no_trace": 1, "no_trace_content": 1}
+    assert (everything.considered, everything.exported, everything.dataset.ref) == (5, 3, "support-sft@2")
+    assert everything.skipped == {"duplicate": 1, "no_trace_content": 1}
 
 
 def test_preference_pairs_from_corrections_and_votes(client, store: Store) -> None:

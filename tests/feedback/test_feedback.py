@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genloop.errors import InvalidInput
+from genloop.errors import InvalidInput, NotFound
 from genloop.tracing import new_trace_id
 
 
@@ -17,9 +17,11 @@ def test_feedback_kinds_listed_with_its_trace(twin) -> None:
     assert fb.create(trace_id, name="tone", value="rude").kind == "categorical"
     fixed = fb.create(trace_id, name="answer", comment="wrong city", correction="Paris", metadata={"by": "qa"})
     assert (fixed.kind, fixed.correction, fixed.metadata) == ("correction", "Paris", {"by": "qa"})
-    assert fb.create(new_trace_id(), comment="trace still in flight").kind == "comment"
-    assert [f.name for f in twin.traces.get(trace_id).feedback] == ["score", "thumbs", "tone", "answer"]
-    assert fb.list(trace_id=trace_id).total == 4
+    with pytest.raises(NotFound, match="has no trace"):  # looked for a few flush intervals, then refused
+        fb.create(new_trace_id(), comment="no such trace")
+    assert fb.create(trace_id[:10], name="short", comment="a unique prefix of the id").trace_id == trace_id
+    assert [f.name for f in twin.traces.get(trace_id[:8]).feedback] == ["score", "thumbs", "tone", "answer", "short"]
+    assert fb.list(trace_id=trace_id).total == 5
     assert [f.correction for f in fb.list(has_correction=True).items] == ["Paris"]
     assert fb.list(name="thumbs").items[0].value is True
     for bad in ({"trace_id": "nope", "value": 1}, {"trace_id": trace_id}, {"trace_id": trace_id, "value": [1]},
@@ -32,9 +34,13 @@ def test_feedback_cli(sqlite_env) -> None:
     from typer.testing import CliRunner
 
     from genloop.cli.feedback import app
+    from genloop.tracing import TraceService
 
     trace_id = new_trace_id()
+    TraceService(sqlite_env).record([{"id": trace_id, "deployment": "bot", "started_at": 1700000000.0}])
     runner = CliRunner()
+    missing = runner.invoke(app, ["add", new_trace_id(), "--score", "0.5"])
+    assert missing.exit_code != 0
     added = runner.invoke(app, ["add", trace_id, "--score", "0.5", "--comment", "ok"])
     assert added.exit_code == 0 and "numeric" in added.output
     assert runner.invoke(app, ["add", trace_id, "--good", "--name", "thumbs"]).exit_code == 0

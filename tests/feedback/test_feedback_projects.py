@@ -26,9 +26,10 @@ def test_feedback_from_another_project_is_refused(store) -> None:  # type: ignor
         FeedbackService(store, "beta").create(tid, value=0.0, comment="sabotage")
     FeedbackService(store, "alpha").create(tid, value=1.0)
     assert [f.value for f in TraceService(store, "alpha").get(tid).feedback] == [1.0]
-    # feedback given before the trace was stored (traces arrive in batches) stays with its own project
+    # feedback on a trace that is not stored (yet) is refused after a short wait: it cannot be attached later
     early = new_trace_id()
-    FeedbackService(store, "beta").create(early, value=0.5)
+    with pytest.raises(NotFound):
+        FeedbackService(store, "beta").create(early, value=0.5)
     TraceService(store, "alpha").record([{"id": early, "name": "late", "started_at": time.time()}])
     assert TraceService(store, "alpha").get(early).feedback == []
 

@@ -49,15 +49,12 @@ class FeedbackService:
     ) -> FeedbackInfo:
         """Record feedback on ``trace_id``. Give a value, a comment, a correction, or several.
 
-        The trace may still be on its way to the store (traces are written in batches), so its
-        existence is not required; the id must be a 32-hex trace id. A trace stored in another project
-        is refused (:class:`NotFound`, as for any trace this project cannot see), and feedback only ever
-        shows on a trace of its own project.
+        ``trace_id`` is the 32-hex trace id (x-genloop-trace-id) or a unique prefix of it. The trace must
+        exist in this project: one just answered may still be on its way to the store (traces are written
+        in batches), so an unknown id is looked for again for a few flush intervals before it is refused
+        (:class:`NotFound`, as for a trace of another project).
         """
-        trace_id = trace_id.strip().lower()
-        if not _TRACE_ID.fullmatch(trace_id):
-            raise InvalidInput(f"invalid trace id {trace_id!r}",
-                               hint="use the 32-hex id from the x-genloop-trace-id response header")
+        trace_id = self._trace(trace_id.strip().lower())
         validate_name(name, "feedback name")
         if source not in ("human", "api", "rule", "judge"):
             raise InvalidInput(f"invalid source {source!r}", hint="use human, api, rule or judge")
@@ -75,7 +72,7 @@ class FeedbackService:
         def fn(session: Session) -> FeedbackInfo:
             project = ensure_project(session, self.project, self.actor)
             owner = session.scalar(select(TraceRow.project_id).where(TraceRow.id == trace_id))
-            if owner is not None and owner != project.id:
+            if owner != project.id:
                 raise NotFound(f"project {self.project!r} has no trace {trace_id!r}",
                                hint="give feedback with a key of the trace's own project")
             row = FeedbackRow(project_id=project.id, trace_id=trace_id, name=name, kind=kind, comment=comment,
@@ -86,6 +83,29 @@ class FeedbackService:
             return _info(row, project.name)
 
         return self.store.db.write(fn)
+
+    def _trace(self, trace_id: str) -> str:
+        """The whole id of a trace of this project (a prefix expanded), waiting briefly for one in flight."""
+        import time
+
+        from genloop.store._ids import expand_id
+        from genloop.tracing._tables import TraceRow
+
+        if not (_TRACE_ID.fullmatch(trace_id) or re.fullmatch(r"[0-9a-f]{4,31}", trace_id)):
+            raise InvalidInput(f"invalid trace id {trace_id!r}",
+                               hint="use the 32-hex id from the x-genloop-trace-id response header (or a prefix)")
+        deadline = time.monotonic() + max(1.0, 4 * self.store.settings.trace_flush_interval)
+        while True:
+            with self.store.db.read() as session:
+                project = find_project(session, self.project)
+                scope = [TraceRow.project_id == project.id] if project is not None else [TraceRow.id.is_(None)]
+                full = expand_id(session, TraceRow.id, trace_id, "trace", *scope)
+                if session.scalar(select(TraceRow.id).where(TraceRow.id == full, *scope)) is not None:
+                    return full
+            if len(trace_id) < 32 or time.monotonic() >= deadline:
+                raise NotFound(f"project {self.project!r} has no trace {trace_id!r}",
+                               hint="use the x-genloop-trace-id of a response; list traces with: genloop traces list")
+            time.sleep(0.1)
 
     def list(
         self,

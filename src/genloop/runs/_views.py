@@ -14,7 +14,14 @@ __all__ = ["find_run", "load_series", "run_info", "run_schema"]
 
 
 def find_run(session: Session, project: str, run_id: str, *, for_update: bool = False) -> RunRow:
-    """The run ``run_id`` of ``project`` (locked for update when asked), or :class:`NotFound`."""
+    """The run ``run_id`` (or a unique prefix of it) of ``project`` (locked for update when asked), or
+    :class:`NotFound`."""
+    if isinstance(run_id, str) and run_id:
+        from genloop.store._ids import expand_id
+
+        scope = find_project(session, project)
+        if scope is not None:
+            run_id = expand_id(session, RunRow.id, run_id, "run", RunRow.project_id == scope.id)
     query = select(RunRow).where(RunRow.id == run_id)
     if for_update:
         query = query.with_for_update()

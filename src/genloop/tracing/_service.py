@@ -98,6 +98,12 @@ class TraceService(TraceViews):
     def get(self, trace_id: str) -> TraceInfo:
         """One trace with its spans and its feedback."""
         with self.store.db.read() as session:
+            from genloop.store._ids import expand_id
+            from genloop.store._registry import find_project
+
+            project = find_project(session, self.project)
+            if project is not None:  # a unique prefix stands for the whole id
+                trace_id = expand_id(session, TraceRow.id, trace_id, "trace", TraceRow.project_id == project.id)
             found = session.execute(
                 select(TraceRow, Project.name).join(Project, Project.id == TraceRow.project_id)
                 .where(TraceRow.id == trace_id.strip().lower(), Project.name == self.project)
