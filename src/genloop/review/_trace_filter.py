@@ -50,16 +50,19 @@ def matching_traces(session: Session, project_id: int, spec: TraceFilter) -> Ite
         query = query.where(exists().where(*cond))
     kept = 0
     result = session.execute(query.order_by(T.started_at, T.id).execution_options(yield_per=5000))
-    for trace_id, extra in result:
-        if spec.guardrail_action and not any(isinstance(f, dict) and f.get("action") == spec.guardrail_action
-                                             for f in extra or []):
-            continue
-        if not sampled(trace_id, spec.sample_rate, spec.seed):
-            continue
-        yield trace_id
-        kept += 1
-        if spec.limit is not None and kept >= spec.limit:
-            return
+    try:  # a server-side cursor on PostgreSQL: closed when the limit stops early too
+        for trace_id, extra in result:
+            if spec.guardrail_action and not any(isinstance(f, dict) and f.get("action") == spec.guardrail_action
+                                                 for f in extra or []):
+                continue
+            if not sampled(trace_id, spec.sample_rate, spec.seed):
+                continue
+            yield trace_id
+            kept += 1
+            if spec.limit is not None and kept >= spec.limit:
+                return
+    finally:
+        result.close()
 
 
 def _check(spec: TraceFilter) -> None:
