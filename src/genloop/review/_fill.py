@@ -211,7 +211,7 @@ class FillMixin:
                 new.append({"queue_id": row.id, "position": position, "trace_id": None, "eval_item_id": None,
                             "swapped": False, "ratings": 0, "done": False} | item)
             for start in range(0, len(new), _CHUNK):
-                session.execute(insert(ItemRow), new[start:start + _CHUNK])
+                session.execute(insert(ItemRow.__table__), new[start:start + _CHUNK])  # Core: no ORM bookkeeping
             row.item_count = (row.item_count or 0) + len(new)
             return len(new)
 
