@@ -26,7 +26,6 @@ from genloop.settings import Settings
 __all__ = ["Embedder", "HashedEmbedder", "get_embedder", "require_sklearn"]
 
 _FIT_SAMPLE = 20_000
-_MAX_CHARS = 1000  # a text's opening is enough to place it; char n-grams of long texts only cost time
 _API_BATCH = 256
 
 
@@ -57,20 +56,21 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class HashedEmbedder:
     """Hashed character n-grams + truncated SVD: topical similarity, deterministic, no model weights."""
 
-    def __init__(self, dims: int = 64, seed: int = 0) -> None:
+    def __init__(self, dims: int = 64, seed: int = 0, max_chars: int = 1000) -> None:
         require_sklearn()
         from sklearn.feature_extraction.text import HashingVectorizer
 
         self.name = f"hashed-char-ngrams-svd{dims}"
         self.dims = dims
         self.seed = seed
+        self.max_chars = max_chars
         self._vectorizer = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), n_features=1 << 18,
                                              alternate_sign=False, norm="l2", dtype=np.float32)
         self._svd: Any = None
         self._columns: np.ndarray = np.zeros(0, np.int64)
 
     def _vectorize(self, texts: Sequence[str]) -> Any:
-        return self._vectorizer.transform([t[:_MAX_CHARS] for t in texts])
+        return self._vectorizer.transform([t[:self.max_chars] for t in texts])
 
     def fit(self, texts: Sequence[str]) -> None:
         texts = list(texts)

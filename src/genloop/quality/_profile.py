@@ -22,11 +22,11 @@ import pyarrow.compute as pc
 from genloop.quality._minhash import find_near_duplicates
 from genloop.quality._schemas import ColumnProfile, Histogram, LengthStats, TextFieldProfile
 from genloop.quality._text import document_text, field_text, is_messages, text_fields
-from genloop.quality._tokens import hash_strings, split_words
+from genloop.quality._tokens import count_words, hash_strings, split_words
 
 __all__ = ["Profiler", "length_stats", "sample_rows"]
 
-WORD_TOKENS = r"\w+|[^\w\s]"
+PUNCTUATION = r"[^\w\s]"
 _BINS = 20
 _TOP_SYSTEM = 5
 _MAX_SYSTEM_TRACKED = 100_000
@@ -101,8 +101,9 @@ class Profiler:
         self.seen += n
 
     def _count_tokens(self, text: pa.Array) -> np.ndarray:
-        if self.tokenizer is None:
-            return np.asarray(pc.count_substring_regex(text, WORD_TOKENS), dtype=np.int32)
+        if self.tokenizer is None:  # words + punctuation; the punctuation regex is cheap, a \w+ one is not
+            punctuation = np.asarray(pc.count_substring_regex(text, PUNCTUATION), dtype=np.int64)
+            return (count_words(text) + punctuation).astype(np.int32)
         encoded = self.tokenizer(text.to_pylist(), add_special_tokens=False)["input_ids"]
         return np.fromiter((len(ids) for ids in encoded), dtype=np.int32, count=len(text))
 
@@ -217,7 +218,7 @@ def embedding_outliers(texts: list[str], sample: np.ndarray, seed: int, examples
     texts, sample = model_sample(texts), np.asarray(model_sample(list(sample)))
     if len(texts) < 10:
         return {"rows_in_sample": 0, "examples": []}
-    embedder = HashedEmbedder(seed=seed)
+    embedder = HashedEmbedder(dims=32, seed=seed, max_chars=300)  # a rough placement is enough to spot outliers
     vectors = embedder.embed(texts)
     distance = np.linalg.norm(vectors - vectors.mean(axis=0), axis=1)
     cut = float(distance.mean() + 3 * distance.std())

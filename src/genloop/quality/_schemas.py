@@ -82,7 +82,8 @@ class VersionProfile(BaseModel):
     created_at: dt.datetime | None = None
     rows: int
     columns: list[ColumnProfile]
-    tokenizer: str = Field(description="How tokens were counted: 'words' (regex \\w+|[^\\w\\s]) or a tokenizer name")
+    tokenizer: str = Field(description="How tokens were counted: 'words' (white-space separated words plus "
+                           "punctuation characters) or a tokenizer name")
     text_fields: list[TextFieldProfile]
     sample_size: int
     languages: dict[str, float] | None = Field(default=None, description="Share of sampled rows per ISO 639-1 code")
@@ -113,7 +114,7 @@ class ProfileRequest(BaseModel):
     """Body of ``POST .../quality/profile``."""
 
     ref: str
-    tokenizer: str | None = Field(default=None, description="None: regex words; or a local Hugging Face tokenizer")
+    tokenizer: str | None = Field(default=None, description="None: words + punctuation; or a local Hugging Face tokenizer")
     sample: int = Field(default=20_000, description="Rows sampled for languages, near duplicates, PII, embeddings")
     seed: int = 0
 

@@ -44,7 +44,8 @@ class QualityService:
         """Profile the version ``ref`` (a run; the profile is its summary and is read back by :meth:`get_profile`).
 
         Counts cover every row; languages, near duplicates, PII and embedding outliers are estimated on a
-        seeded sample of ``sample`` rows. ``tokenizer``: None counts regex words (``\\w+|[^\\w\\s]``); a local
+        seeded sample of ``sample`` rows. ``tokenizer``: None counts white-space separated words plus punctuation
+        characters; a local
         Hugging Face tokenizer folder or cached name counts that model's tokens (needs the train extra).
         """
         from genloop.quality._profile import Profiler, embedding_outliers, sample_rows

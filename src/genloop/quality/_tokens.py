@@ -9,13 +9,14 @@ hashes of its words; :func:`ngram_hashes` returns them with the index of the tex
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Words", "hash_strings", "mix64", "ngram_hashes", "split_words"]
+__all__ = ["Words", "count_words", "hash_strings", "mix64", "ngram_hashes", "split_words"]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -35,17 +36,31 @@ def mix64(values: np.ndarray) -> np.ndarray:
     return z
 
 
-def hash_strings(strings: pa.Array) -> np.ndarray:
-    """A deterministic uint64 hash of each string of ``strings`` (nulls hash like the empty string)."""
+def _buffers(strings: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """``strings`` as one large_string array (nulls as ""), its offsets and its UTF-8 bytes."""
     array = strings.cast(pa.large_string()).fill_null("")
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     n = len(array)
-    if n == 0:
-        return np.zeros(0, np.uint64)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + n + 1]
     data_buffer = array.buffers()[2]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    return array, offsets, data
+
+
+def hash_strings(strings: pa.Array) -> np.ndarray:
+    """A deterministic uint64 hash of each string of ``strings`` (nulls hash like the empty string).
+
+    Short strings (words) are hashed together by a vectorised FNV-1a; long ones (documents) one by one with
+    BLAKE2b, which is faster than a byte-at-a-time loop once strings are longer than a few dozen bytes.
+    """
+    array, offsets, data = _buffers(strings)
+    n = len(array)
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    if (offsets[-1] - offsets[0]) > 32 * n:
+        digests = (hashlib.blake2b(b, digest_size=8).digest() for b in array.cast(pa.large_binary()).to_pylist())
+        return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
     lengths = np.diff(offsets)
     order = np.argsort(-lengths, kind="stable")  # longest first: the strings still hashing are a prefix
     starts = offsets[:-1][order]
@@ -65,6 +80,27 @@ def hash_strings(strings: pa.Array) -> np.ndarray:
     out = np.empty(n, np.uint64)
     out[order] = mix64(h ^ lengths[order].astype(np.uint64))
     return out
+
+
+_SPACE = np.zeros(256, bool)
+_SPACE[[9, 10, 11, 12, 13, 32]] = True
+
+
+def count_words(strings: pa.Array) -> np.ndarray:
+    """Runs of non-white-space characters in each string (ASCII white space), counted on the raw bytes."""
+    _, offsets, data = _buffers(strings)
+    n = len(offsets) - 1
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    text = data[offsets[0]:offsets[-1]]
+    space = _SPACE[text]
+    before = np.empty(len(text), bool)
+    if len(text):
+        before[0] = True
+        before[1:] = space[:-1]
+        before[offsets[:-1][offsets[:-1] < offsets[-1]] - offsets[0]] = True  # a string's first byte starts a run
+    starts = np.concatenate([[0], np.cumsum(~space & before)])
+    return starts[offsets[1:] - offsets[0]] - starts[offsets[:-1] - offsets[0]]
 
 
 @dataclass
