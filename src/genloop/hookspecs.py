@@ -35,3 +35,9 @@ def register_judges(register: Callable[..., Any]) -> None:
 @hookspec
 def register_guardrail_checks(register: Callable[..., Any]) -> None:
     """Add guardrail checks: ``register(name, check_class)``."""
+
+
+@hookspec
+def register_optimizers(register: Callable[..., Any]) -> None:
+    """Add prompt-optimization strategies: ``register(name, factory)``; ``factory(spec, variables, rng)`` returns
+    a :class:`genloop.optimize.Strategy` whose ``propose`` yields new prompt messages."""

@@ -28,6 +28,7 @@ from genloop.cli import (
     mock_upstream,
     models,
     optimize,
+    prompt_optimize,
     prompts,
     quality,
     review,
@@ -59,6 +60,7 @@ app.add_typer(tune.app, name="tune")
 app.add_typer(quality.app, name="quality")
 app.add_typer(db.app, name="db")
 models.app.command("merge")(optimize.merge)
+prompts.app.command("optimize")(prompt_optimize.optimize)
 datasets.app.command("profile")(quality.profile)
 models.app.command("quantize")(optimize.quantize)
 app.command("lineage")(lineage.lineage)
