@@ -224,3 +224,14 @@ def test_lists_page_through_and_keep_their_filters(web: TestClient, store: Store
     assert "actor=ana" in link and "limit=4" in link and "offset=4" in link
     second = web.get(link).text
     assert "5–8 of" in second and 'rel="prev"' in second
+
+
+def test_genloop_server_app_serves_studio_rest_and_gateway(store: Store) -> None:
+    from genloop.server import create_server
+
+    DatasetService(store, "alpha").create("golden", [{"q": "a"}])
+    with TestClient(create_server(store.settings), base_url=BASE) as client:
+        assert 'href="/projects/alpha"' in client.get("/").text
+        assert client.get("/api/v1/projects/alpha/datasets").json()["total"] == 1
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/api/v1/nope").headers["content-type"].startswith("application/json")

@@ -47,6 +47,8 @@ def test_edit_try_and_promote_a_prompt(page: Any, live: BackgroundServer, ui_sto
     page.click("[data-pane=a] [data-run]")
     page.wait_for_function("document.querySelector('[data-pane=a] [data-stats]').textContent.includes('tokens')")
     assert page.locator("[data-pane=a] [data-output]").inner_text() == "Q: what is 2+2?"
+    page.click("[data-pane=a] [data-rendered-box] summary")
+    assert "Answer in one word." in page.locator("[data-pane=a] [data-rendered]").inner_text()
 
     page.goto(live.url + "/projects/alpha/playground?a=support@1&b=support@2")
     page.fill("[data-pane=a] textarea[data-var=question]", "left")
@@ -56,7 +58,7 @@ def test_edit_try_and_promote_a_prompt(page: Any, live: BackgroundServer, ui_sto
     assert page.locator("[data-pane=a] [data-output]").inner_text() == "Q: left"
     assert page.locator("[data-pane=b] [data-output]").inner_text() == "Q: right"
     shot(page, "playground")
-    page.click("[data-pane=b] summary")
+    page.click("[data-pane=b] summary:has-text('Keep this result')")
     page.fill("[data-pane=b] input[name=dataset]", "support-examples")
     page.click("[data-pane=b] [data-save-example]")
     page.wait_for_url("**/datasets/support-examples/1")

@@ -53,6 +53,7 @@
         var event = JSON.parse(line);
         if (event.delta) output.textContent += event.delta;
         if (event.model) stats.textContent = "running on " + event.model + "…";
+        if (event.rendered) showRendered(pane, event.rendered);
         if (event.error) {
           output.classList.add("error");
           stats.textContent = event.error + (event.hint ? " (" + event.hint + ")" : "");
@@ -68,6 +69,24 @@
         }
       });
     }
+  }
+
+  function showRendered(pane, messages) {
+    var box = pane.querySelector("[data-rendered]");
+    box.textContent = "";
+    messages.forEach(function (m) {
+      var item = document.createElement("div");
+      item.className = "message-box";
+      var role = document.createElement("div");
+      role.className = "role";
+      role.textContent = m.role;
+      var text = document.createElement("pre");
+      text.textContent = m.content;  // text, never HTML
+      item.appendChild(role);
+      item.appendChild(text);
+      box.appendChild(item);
+    });
+    pane.querySelector("[data-rendered-box]").hidden = false;
   }
 
   function runAll() { document.querySelectorAll("[data-pane]").forEach(run); }
