@@ -236,3 +236,15 @@ def test_the_sdk_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
         exec(compile(block, str(README), "exec"), namespace)
     out = capsys.readouterr().out
     assert "tiny-lora@1" in out and "'base':" in out
+
+
+def test_the_first_command_installs_cpu_torch_before_the_train_extra() -> None:
+    """A laptop must not get a CUDA build of torch (and ~15 nvidia-* wheels) from the first command."""
+    first = next(b for b in BLOCKS if b.path == README and "genloop demo" in b.body)
+    commands = [" ".join(c) for c in _commands(first.body)]
+    cpu = next(i for i, c in enumerate(commands) if "torch" in c and "download.pytorch.org/whl/cpu" in c)
+    train = next(i for i, c in enumerate(commands) if ".[train]" in c)
+    assert cpu < train, commands
+    text = README.read_text()
+    for extra in ("train", "quality", "ray", "hf", "s3", "postgres", "redis"):
+        assert f"| `{extra}` |" in text, f"the README does not say what the {extra} extra costs"
