@@ -14,6 +14,7 @@ from typing import Any
 
 from genloop.errors import NotFound
 from genloop.evals._calls import ModelCaller, ModelTarget
+from genloop.evals._rag_prompts import RAG_JUDGE_PROMPTS
 from genloop.evals._spec import JudgeSpec
 from genloop.evals._verdicts import combine_scores, majority, parse_pairwise, parse_score
 
@@ -65,6 +66,7 @@ BUILTIN_JUDGE_PROMPTS: dict[str, dict[str, Any]] = {
                   "messages": [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": POINTWISE_USER}]},
     "pairwise": {"name": "genloop-judge-pairwise",
                  "messages": [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": PAIRWISE_USER}]},
+    **RAG_JUDGE_PROMPTS,
 }
 
 
@@ -72,7 +74,7 @@ def ensure_judge_prompt(prompts: Any, spec: JudgeSpec) -> Any:
     """The prompt version a judge uses: its own ``prompt`` ref, else the built-in, created on first use."""
     if spec.prompt:
         return prompts.get(spec.prompt)
-    builtin = BUILTIN_JUDGE_PROMPTS["pairwise" if spec.type == "pairwise" else "pointwise"]
+    builtin = BUILTIN_JUDGE_PROMPTS.get(spec.type) or BUILTIN_JUDGE_PROMPTS["pointwise"]
     try:
         return prompts.get(builtin["name"])
     except NotFound:

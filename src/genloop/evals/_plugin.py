@@ -19,8 +19,12 @@ def register_metrics(register: Callable[..., Any]) -> None:
 
 @hookimpl
 def register_judges(register: Callable[..., Any]) -> None:
-    """The pointwise rubric judge and the pairwise judge."""
+    """The pointwise rubric judge, the pairwise judge, and the RAG judges (faithfulness, context recall and
+    precision, answer relevance)."""
     from genloop.evals._judges import PairwiseJudge, PointwiseJudge
+    from genloop.evals._rag_judges import RAG_JUDGES
 
     register("pointwise", PointwiseJudge)
     register("pairwise", PairwiseJudge)
+    for name, judge in RAG_JUDGES.items():
+        register(name, judge)
