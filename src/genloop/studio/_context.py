@@ -73,7 +73,8 @@ class Studio:
             studio=self, request=self.request, csrf=self.csrf, layout="_partial.html" if partial else "base.html",
             **values)
         response = HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request, HX-Target, HX-Boosted, Cookie"})
-        return self.finish(response)
+        self.finish(response)
+        return response
 
     def redirect(self, url: str, *, session: Session | None = None) -> Response:
         """See-other after an action; htmx follows ``HX-Location`` instead of swapping the redirect in."""

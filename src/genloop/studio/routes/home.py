@@ -3,6 +3,8 @@ last hour, latest evaluation runs with their gates)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -34,7 +36,7 @@ async def project_home(project: str, studio: StudioDep) -> Response:
     return studio.render("project.html", project=project, **overview)
 
 
-def _overview(studio: Studio, project: str) -> dict[str, object]:
+def _overview(studio: Studio, project: str) -> dict[str, Any]:
     store = studio.store
     evals = EvalService(store, project)
     runs = evals.list(limit=8).items

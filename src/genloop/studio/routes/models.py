@@ -3,6 +3,8 @@ actions it allows, the lineage graph, the evaluation runs that read it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
@@ -42,7 +44,8 @@ def version(project: str, name: str, version: int, studio: StudioDep) -> Respons
     studio.check("GET", f"/projects/{project}/models/{name}@{version}")
     detail = ModelService(studio.store, project).show(f"{name}@{version}")
     graph = layout_lineage(RunService(studio.store, project).lineage(f"model:{detail.ref}"), project)
-    evaluation = detail.metadata.get("evaluation") if isinstance(detail.metadata.get("evaluation"), dict) else {}
+    recorded = detail.metadata.get("evaluation")
+    evaluation: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
     evals = runs_touching(studio.store, project, "model", name, version, kind="eval", direction="input")
     evals += _runs(studio, project, [evaluation.get("tuned_run"), evaluation.get("base_run")],
                    skip={r.id for r in evals})
@@ -54,7 +57,7 @@ def version(project: str, name: str, version: int, studio: StudioDep) -> Respons
 
 def _runs(studio: Studio, project: str, ids: list[object], skip: set[str]) -> list[RunInfo]:
     """The evaluation runs a tuning recorded in the version's metadata (its own and its base's)."""
-    service, found = RunService(studio.store, project), []
+    service, found = RunService(studio.store, project), list[RunInfo]()
     for run_id in ids:
         if isinstance(run_id, str) and run_id not in skip:
             try:
