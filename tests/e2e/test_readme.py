@@ -113,6 +113,10 @@ def _run_yaml(block: Block, store: Any) -> None:
         from genloop.tuning._spec import load_spec
 
         load_spec(data)
+    elif "prompt" in data and "metric" in data:
+        from genloop.optimize import OptimizeSpec
+
+        OptimizeSpec.load(data)
     elif "rules" in data:
         from genloop.guardrails import load_policy
 
