@@ -67,7 +67,7 @@ def test_same_rows_hash_the_same_from_every_source(client, tmp_path: Path, write
     assert len(set(hashes.values())) == 1, hashes
     assert client.datasets.get("chat-hf").columns[1].type == "list<struct<role: string, content: string>>"
     assert client.datasets.create("chat-rows", table.slice(1), kind="chat").version == 2
-    assert client.datasets.create("chat-generic", chat_rows).content_hash != hashes["rows"]  # the kind is hashed
+    assert client.datasets.create("chat-generic", chat_rows, kind="generic").content_hash != hashes["rows"]  # the kind is hashed
 
     # CSV holds text only: the same text from CSV and JSONL hashes the same (dates stay text)
     rows = [{"prompt": "a, b", "completion": "multi\nline"}, {"prompt": "2024-01-01", "completion": "a date, as text"}]

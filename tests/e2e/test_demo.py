@@ -97,3 +97,23 @@ def test_without_the_train_extra_a_mock_model_stands_in(cli: Any, settings: Sett
     with Client(settings=settings, project="loop") as client:
         assert client.models.get("echo@champion").uri == "mock:echo"
         assert client.datasets.get(s["export"]["dataset"]).num_rows == 18
+
+
+def test_the_demo_reports_progress_on_every_long_part(settings: Settings) -> None:
+    """Pre-training and LoRA steps (with the loss), evaluation items and gateway requests, each as it goes."""
+    pytest.importorskip("trl")
+    from genloop.demo import run_demo
+
+    seen: dict[str, list[tuple[int, int | None, str]]] = {}
+    with Client(settings=settings, project="progress") as client:
+        figures = run_demo(client, lambda line: None, quick=True,
+                           progress=lambda part, done, total, detail="": seen.setdefault(part, []).append(
+                               (done, total, detail)))
+    assert set(seen) == {"pre-train base", "baseline evaluation", "LoRA tuning", "gateway traffic"}
+    for part, updates in seen.items():
+        done = [d for d, _, _ in updates]
+        assert done == sorted(done) and done[-1] == updates[-1][1], (part, updates[-3:])
+    assert seen["pre-train base"][0][2].startswith("loss ") and "loss" in seen["LoRA tuning"][-1][2]
+    assert len(seen["pre-train base"]) > 10 and seen["gateway traffic"][-1][0] == figures.traffic.sent
+    assert set(figures.timings) >= {"pre-train base", "baseline evaluation", "LoRA tuning and comparison",
+                                    "gateway traffic"}

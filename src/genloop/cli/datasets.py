@@ -19,7 +19,8 @@ def create(
     name: Annotated[str, typer.Argument(help="Dataset name.")],
     file: Annotated[Path, typer.Option("--file", "-f", help="JSONL, CSV, Parquet, or a save_to_disk folder.")],
     kind: Annotated[str | None, typer.Option(
-        "--kind", "-k", help="chat, completion, preference, eval or generic (default: the latest version's).")] = None,
+        "--kind", "-k", help="chat, completion, preference, eval or generic (default: the latest version's, else "
+                             "the kind its columns evidently are, else generic).")] = None,
     message: Annotated[str, typer.Option("--message", "-m", help="What changed in this version.")] = "",
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag the version (repeatable).")] = None,
     format: Annotated[str | None, typer.Option("--format", help="jsonl, csv or parquet (default: extension).")] = None,
@@ -34,7 +35,11 @@ def create(
         print_json(version)
         return
     verb = "created" if created else "unchanged: identical to"
-    console.print(f"{verb} {version.ref} ({version.kind}, {version.num_rows:,} rows, {version.content_hash[:19]})")
+    rows = f"{version.num_rows:,} row{'' if version.num_rows == 1 else 's'}"
+    console.print(f"{verb} {version.ref} ({version.kind}, {rows}, {version.content_hash[:19]})", highlight=False)
+    if kind is None and version.version == 1:
+        chosen = "read from its columns" if version.kind != "generic" else "no other kind fits its columns"
+        console.print(f"kind {version.kind}: {chosen}; pass --kind to choose another", highlight=False)
 
 
 @app.command("list")

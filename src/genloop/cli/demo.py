@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -21,10 +23,10 @@ def demo(
     from genloop.demo import run_demo
 
     say = (lambda line: None) if as_json else (lambda line: console.print(f"  • {line}", highlight=False))
-    with get_client(project) as client:
+    with get_client(project) as client, _live_progress(disabled=as_json) as progress:
         if not as_json:
             console.print(f"[bold]GenLoop demo[/bold] in project '{project}' on {client.url}")
-        figures = run_demo(client, say, quick=quick)
+        figures = run_demo(client, say, quick=quick, progress=progress)
         lineage = client.lineage(f"model:{figures.model.champion}")
     summary = _summary(figures)
     if as_json:
@@ -38,7 +40,9 @@ def demo(
     console.print(lineage_tree(lineage))
     for line in figures.skipped:
         console.print(f"[yellow]skipped:[/yellow] {line}")
-    console.print(f"\n[bold]Done in {figures.seconds} s.[/bold] Try next:")
+    console.print(f"\n[bold]Done in {figures.seconds} s[/bold] ("
+                  + ", ".join(f"{k} {v:.0f} s" for k, v in figures.timings.items()) + ").")
+    console.print("Open Studio at [bold]http://127.0.0.1:8000/[/bold] once the server below runs. Try next:")
     m = figures.model
     compare = [f"genloop eval compare {m.baseline_run} {m.tuned_eval_run} -p {project}"] if m.tuned_eval_run else []
     made = figures.traffic.export.get("dataset")
@@ -55,6 +59,32 @@ def demo(
         f"genloop audit -p {project}",
     ):
         console.print(f"  $ {line}", highlight=False)
+
+
+@contextlib.contextmanager
+def _live_progress(disabled: bool) -> Iterator[Any]:
+    """A Rich progress display (steps or items, elapsed, ETA, loss) and ``progress(part, done, total, detail)``
+    feeding it; one bar per part, each finished as the next starts."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("  [bold]{task.description}"), BarColumn(bar_width=30), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
+                  console=console, disable=disabled) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(part: str, done: int, total: int | None, detail: str = "") -> None:
+            if part not in tasks:
+                tasks[part] = bar.add_task(part, total=total, detail=detail)
+            bar.update(tasks[part], completed=done, total=total, detail=detail)
+
+        yield progress
 
 
 def _summary(figures: Any) -> dict[str, Any]:

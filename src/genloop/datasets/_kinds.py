@@ -19,7 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["KIND_SPECS", "MESSAGES_TYPE", "ROLES", "KindSpec", "describe_row", "json_type_name", "kind_spec"]
+__all__ = ["KIND_SPECS", "MESSAGES_TYPE", "ROLES", "KindSpec", "describe_row", "infer_kind", "json_type_name",
+           "kind_spec"]
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 MESSAGES_TYPE = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
@@ -75,6 +76,25 @@ KIND_SPECS: dict[str, KindSpec] = {
     ),
     "generic": KindSpec("generic"),
 }
+
+
+def infer_kind(columns: list[str] | set[str]) -> str:
+    """The kind rows with these columns evidently are, or ``generic`` when it is not clear.
+
+    ``prompt``/``chosen``/``rejected`` is preference; ``prompt``/``completion`` completion; a ``reference``
+    beside an input field (``input``, ``question``, ``prompt``, ``messages``) eval; ``messages`` alone (no
+    reference or other input field) chat. The rows are then validated as that kind.
+    """
+    cols = set(columns)
+    if {"prompt", "chosen", "rejected"} <= cols:
+        return "preference"
+    if {"prompt", "completion"} <= cols:
+        return "completion"
+    if "reference" in cols and cols & {"input", "question", "prompt", "messages"}:
+        return "eval"
+    if "messages" in cols and not cols & {"input", "question", "prompt", "reference", "completion"}:
+        return "chat"
+    return "generic"
 
 
 def kind_spec(kind: str) -> KindSpec:

@@ -49,7 +49,8 @@ class DatasetService:
 
         ``data``: a path (.jsonl, .csv, .parquet, or a ``save_to_disk`` folder), a list of dicts, a
         ``pyarrow.Table`` or a ``datasets.Dataset``. ``kind`` (chat, completion, preference, eval, generic;
-        default the latest version's, else generic) decides the validation. ``display`` names the data in
+        default the latest version's, else the kind the columns evidently are, else generic: see
+        :func:`~genloop.datasets._kinds.infer_kind`) decides the validation. ``display`` names the data in
         error messages (default the file name).
         """
         return self.create_or_get(name, data, kind=kind, message=message, tags=tags, format=format,
@@ -63,9 +64,9 @@ class DatasetService:
         tag_list = check_tags(tags)
         if source_run_id is not None and (not isinstance(source_run_id, str) or not 0 < len(source_run_id) <= 64):
             raise InvalidInput(f"invalid source_run_id {source_run_id!r}", hint="pass a run id")
-        kind = kind or self._latest_kind(name) or "generic"
-        spec = kind_spec(kind)
         source = open_source(data, format=format, display=display)
+        kind = kind or self._latest_kind(name) or _inferred_kind(source)
+        spec = kind_spec(kind)
         written = import_source(source, spec, self._tmp_dir())
         pending = Pending(name=name, kind=kind, written=written, message=message, tags=tag_list,
                           description=description, source_run_id=source_run_id)
@@ -295,3 +296,16 @@ def check_head(n: int) -> None:
 def check_batch_size(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidInput(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def _inferred_kind(source: Any) -> str:
+    """The kind the first batch's columns evidently are (``generic`` when unclear or unreadable here: the
+    import reports a malformed file itself)."""
+    from genloop.datasets._kinds import KIND_SPECS, infer_kind
+    from genloop.errors import GenLoopError
+
+    try:
+        first = next(iter(source.batches(KIND_SPECS["generic"])), None)
+    except (GenLoopError, ValueError, OSError):
+        return "generic"
+    return infer_kind(first.schema.names) if first is not None else "generic"

@@ -53,8 +53,12 @@ def has_train_extra() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft", "trl"))
 
 
-def run_demo(client: Any, say: Any = print, *, quick: bool = False) -> DemoFigures:
-    """Run the whole loop in ``client``'s project; ``say`` prints one line of progress. Returns the figures."""
+def run_demo(client: Any, say: Any = print, *, quick: bool = False, progress: Any = None) -> DemoFigures:
+    """Run the whole loop in ``client``'s project; ``say`` prints one line of progress. Returns the figures.
+
+    ``progress(part, done, total, detail)`` follows the long parts as they go: pre-training and LoRA steps
+    (with the loss), evaluation items, gateway requests.
+    """
     sizes = _QUICK if quick else _FULL
     trained = has_train_extra()
     figures = DemoFigures(project=client.project, seeded=Seeded(), model=ModelOutcome(), traffic=TrafficOutcome(),
@@ -64,17 +68,17 @@ def run_demo(client: Any, say: Any = print, *, quick: bool = False) -> DemoFigur
         figures.seeded = seeded = seed_registry(client, say, n_examples=sizes["examples"], golden_rows=sizes["golden"])
     if trained:
         with _timed(timings, "pre-train base"):
-            build_base(client, say, model, size=sizes["size"], seed=0, exclude=seeded.dates)
+            build_base(client, say, model, size=sizes["size"], seed=0, exclude=seeded.dates, progress=progress)
     else:
         model.base = "echo@1"
         figures.skipped.append("pre-training and LoRA tuning (pip install 'genloop[train]'); "
                                "a mock model that echoes its input stands in")
     with _timed(timings, "baseline evaluation"):
-        evaluate_baseline(client, say, model, golden=seeded.golden, prompt=seeded.prompt)
+        evaluate_baseline(client, say, model, golden=seeded.golden, prompt=seeded.prompt, progress=progress)
     if trained:
         with _timed(timings, "LoRA tuning and comparison"):
             tune_and_compare(client, say, model, train=seeded.sft, golden=seeded.golden, prompt=seeded.prompt,
-                             epochs=sizes["epochs"])
+                             epochs=sizes["epochs"], progress=progress)
         promote(client, say, model)
     else:
         model.champion = model.base
@@ -84,7 +88,8 @@ def run_demo(client: Any, say: Any = print, *, quick: bool = False) -> DemoFigur
                champion=f"{parse_ref(model.champion).name}@champion", base=model.base)
         golden_rows = client.datasets.head(seeded.golden, n=sizes["golden"])
         with _gateway(client) as url:
-            send_traffic(url, client.project, golden_rows, figures.traffic, say, n=sizes["requests"])
+            send_traffic(url, client.project, golden_rows, figures.traffic, say, n=sizes["requests"],
+                         progress=progress)
     with _timed(timings, "feedback to data"):
         record_feedback(client, say, figures.traffic)
     return figures

@@ -39,7 +39,7 @@ class ModelOutcome:
 
 
 def build_base(client: Any, say: Any, out: ModelOutcome, *, size: str, seed: int, exclude: frozenset[str],
-               steps: int | None = None) -> None:
+               steps: int | None = None, progress: Any = None) -> None:
     """Pre-train the tiny base model here (a ``tune`` run) and register it as ``tiny@N``; no date in
     ``exclude`` (the task's) is in its corpus."""
     from genloop.tuning import register_tiny_model
@@ -47,8 +47,10 @@ def build_base(client: Any, say: Any, out: ModelOutcome, *, size: str, seed: int
     corpus = pretraining_lines(12_000, seed=seed, exclude=exclude)
     params = {"size": size, "seed": seed, "extra_corpus_lines": len(corpus), "steps": steps}
     with client.runs.run(kind="tune", name="pre-train tiny base", params=params) as run:
+        follow = None if progress is None else (
+            lambda step, total, loss: progress("pre-train base", step, total, f"loss {loss:.3f}"))
         version = register_tiny_model(client.models, "tiny", size=size, seed=seed, steps=steps, corpus=corpus,
-                                      source_run_id=run.id)
+                                      source_run_id=run.id, progress=follow)
         recipe = version.metadata.get("recipe", {})
         out.base_loss, out.base_parameters = recipe.get("final_loss"), int(recipe.get("parameters") or 0)
         run.log_metrics({"final_loss": float(out.base_loss or 0.0), "parameters": float(out.base_parameters)})
@@ -63,16 +65,18 @@ def _eval_spec(name: str, golden: str, prompt: str, candidate: str, model: str) 
             "candidates": [{"name": candidate, "prompt": prompt, "model": model, "params": dict(GENERATION)}]}
 
 
-def evaluate_baseline(client: Any, say: Any, out: ModelOutcome, *, golden: str, prompt: str) -> None:
+def evaluate_baseline(client: Any, say: Any, out: ModelOutcome, *, golden: str, prompt: str,
+                      progress: Any = None) -> None:
     """Evaluate the base model with the production prompt on the golden set."""
-    result = client.evals.run(_eval_spec("baseline", golden, prompt, "base", out.base))
+    follow = None if progress is None else (lambda done, total: progress("baseline evaluation", done, total, "items"))
+    result = client.evals.run(_eval_spec("baseline", golden, prompt, "base", out.base), progress=follow)
     out.baseline_run, out.baseline = result.run_id, dict(result.metrics)
     say(f"baseline evaluation {result.run_id[:12]}: exact match {_ci(result.metrics, 'exact_match')}, "
         f"chrF {_ci(result.metrics, 'chrf', unit='')}")
 
 
 def tune_and_compare(client: Any, say: Any, out: ModelOutcome, *, train: str, golden: str, prompt: str,
-                     epochs: float) -> None:
+                     epochs: float, progress: Any = None) -> None:
     """LoRA-tune the base on ``train``; the run evaluates the adapter and the base and compares them."""
     spec = {
         "name": "lora on dates", "base": out.base, "train": train, "method": "lora", "output": "tiny-dates",
@@ -81,7 +85,7 @@ def tune_and_compare(client: Any, say: Any, out: ModelOutcome, *, train: str, go
         "eval": {"dataset": golden, "prompt": prompt, "metrics": list(EVAL_METRICS), "params": dict(GENERATION),
                  "concurrency": 32},
     }
-    result = client.tuning.run(spec)
+    result = client.tuning.run(spec, callbacks=[_follow_training(progress)] if progress is not None else ())
     out.tuned, out.tune_run, out.train = result.model.ref, result.run.id, dict(result.metrics)
     evaluation = result.evaluation
     assert evaluation is not None  # the spec has an eval section
@@ -94,6 +98,27 @@ def tune_and_compare(client: Any, say: Any, out: ModelOutcome, *, train: str, go
     say(f"tuned vs base on the golden set: exact match {_pct(em.get('base'))} -> {_pct(em.get('tuned'))} "
         f"(delta {_pct(em.get('delta'))}, 95% CI [{_pct(em.get('ci_low'))}, {_pct(em.get('ci_high'))}], "
         f"McNemar p = {_p(em.get('p_value'))})")
+
+
+def _follow_training(progress: Any) -> Any:
+    """A trainer callback reporting each optimizer step and the latest loss to ``progress``."""
+    from transformers import TrainerCallback
+
+    class Follow(TrainerCallback):  # type: ignore[misc]
+        loss = ""
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            if logs and "loss" in logs:
+                self.loss = f"loss {logs['loss']:.3f}"
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            progress("LoRA tuning", state.global_step, state.max_steps or None, self.loss)
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            progress("LoRA tuning", state.global_step, state.global_step,
+                     f"{self.loss}; evaluating the adapter and the base on the golden set")
+
+    return Follow()
 
 
 def promote(client: Any, say: Any, out: ModelOutcome) -> None:

@@ -84,11 +84,16 @@ def _requests(golden_rows: list[dict[str, Any]], n: int, seed: int) -> list[dict
 
 
 def send_traffic(base_url: str, project: str, golden_rows: list[dict[str, Any]], out: TrafficOutcome, say: Any, *,
-                 n: int = 60, concurrency: int = 8, seed: int = 3) -> None:
-    """Send ``n`` chat requests to the deployment at ``base_url`` (``.../v1``) from ``concurrency`` threads."""
+                 n: int = 60, concurrency: int = 8, seed: int = 3, progress: Any = None) -> None:
+    """Send ``n`` chat requests to the deployment at ``base_url`` (``.../v1``) from ``concurrency`` threads;
+    ``progress("gateway traffic", done, n, "requests")`` after each answer."""
+    import threading
+
     import httpx
 
     requests = _requests(golden_rows, n, seed)
+    done = [0]
+    lock = threading.Lock()
     headers = {"x-genloop-project": project}
     with httpx.Client(base_url=base_url, timeout=180, headers=headers) as http:
 
@@ -98,6 +103,10 @@ def send_traffic(base_url: str, project: str, golden_rows: list[dict[str, Any]],
                 "model": DEPLOYMENT, "messages": [], "user": req["user"],
                 "genloop_variables": {"input": req["input"]}, "metadata": {"kind": req["kind"]}})
             latency = (time.perf_counter() - started) * 1000
+            if progress is not None:
+                with lock:
+                    done[0] += 1
+                    progress("gateway traffic", done[0], len(requests), "requests")
             body = reply.json()
             answer = body["choices"][0]["message"]["content"] if reply.status_code == 200 else None
             return {**req, "status": reply.status_code, "latency_ms": latency, "answer": answer,

@@ -127,8 +127,9 @@ def _tokenizer(texts: list[str], vocab: int) -> Any:
     return fast
 
 
-def _pretrain(model: Any, ids: list[int], size: TinySize, seed: int) -> float:
-    """A plain next-token loop over packed blocks; returns the last loss."""
+def _pretrain(model: Any, ids: list[int], size: TinySize, seed: int, progress: Any = None) -> float:
+    """A plain next-token loop over packed blocks; returns the last loss. ``progress(step, steps, loss)`` is
+    called after every step."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
@@ -138,7 +139,7 @@ def _pretrain(model: Any, ids: list[int], size: TinySize, seed: int) -> float:
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1 - s / max(1, size.steps))
     model.train()
     loss = torch.tensor(float("nan"))
-    for _ in range(size.steps):
+    for step in range(size.steps):
         batch = blocks[torch.randint(0, len(blocks), (size.batch,), generator=gen)]
         loss = model(input_ids=batch, labels=batch).loss
         loss.backward()
@@ -146,13 +147,16 @@ def _pretrain(model: Any, ids: list[int], size: TinySize, seed: int) -> float:
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
+        if progress is not None:
+            progress(step + 1, size.steps, float(loss.detach()))
     model.eval()
     return float(loss.detach())
 
 
 def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: int = 0,
-                     steps: int | None = None, corpus: Sequence[str] = ()) -> Path:
+                     steps: int | None = None, corpus: Sequence[str] = (), progress: Any = None) -> Path:
     """Build, pre-train and save a tiny Llama and its tokenizer in ``path``; returns the folder.
+    ``progress(step, steps, loss)`` follows pre-training.
 
     ``corpus`` adds text lines to the synthetic pre-training corpus (the tokenizer is trained on both), so a
     caller can give the base model knowledge of its own domain (the demo: sentences about dates).
@@ -186,7 +190,7 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a model this small runs fastest on one thread (and best on a busy machine)
     try:
-        loss = _pretrain(model, ids, shape, seed)
+        loss = _pretrain(model, ids, shape, seed, progress)
     finally:
         torch.set_num_threads(threads)
     out = Path(path)
@@ -201,14 +205,15 @@ def build_tiny_model(path: str | Path, *, size: str | TinySize = "test", seed: i
 
 def register_tiny_model(models: Any, name: str = "tiny", *, path: str | Path | None = None,
                         size: str | TinySize = "test", seed: int = 0, steps: int | None = None,
-                        corpus: Sequence[str] = (), source_run_id: str | None = None) -> Any:
-    """Register a tiny model as a ``checkpoint`` version (copied into the artifact store); builds it unless ``path``.
+                        corpus: Sequence[str] = (), source_run_id: str | None = None, progress: Any = None) -> Any:
+    """Register a tiny model as a ``checkpoint`` version (copied into the artifact store); builds it unless ``path``
+    (``progress(step, steps, loss)`` follows its pre-training).
 
     ``source_run_id`` names the run that built it, so the version's lineage shows how it was made.
     """
     with tempfile.TemporaryDirectory(prefix="genloop-tiny-") as tmp:
         folder = Path(path) if path is not None else build_tiny_model(Path(tmp) / "model", size=size, seed=seed,
-                                                                      steps=steps, corpus=corpus)
+                                                                      steps=steps, corpus=corpus, progress=progress)
         recipe_file = folder / "genloop_tiny.json"
         recipe = json.loads(recipe_file.read_text()) if recipe_file.exists() else {}
         return models.register(name, kind="checkpoint", uri=str(folder), copy=True,
