@@ -167,3 +167,16 @@ def test_the_cli_runs_a_spec_file(cli: Any, tmp_path: Any, store: Any, scripted:
     assert as_json["held_out"]["significant"] is True and as_json["best"]["ref"] == "shout@2"
     bad = cli("prompts", "optimize", str(tmp_path / "missing.yaml"))
     assert bad.code != 0 and "cannot read optimization spec" in bad.err
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_same_optimization_runs_against_a_server(server: Any, scripted: Any) -> None:
+    """Through REST (genloop.Client(url)), as evaluation and tuning do: the engine runs in the caller."""
+    with Client(server.url) as client:
+        client.datasets.create("cities", [{"input": w, "reference": w.upper()} for w in WORDS], kind="eval")
+        client.prompts.create("shout", messages=[{"role": "user", "content": "{{ input }}"}])
+        replies = [_proposal("{{ input | upper }}", "capitals")]
+        scripted(client, replies)
+        result = PromptOptimizer(client).run(_spec(replies))
+        assert result.held_out is not None and result.held_out.significant
+        assert client.runs.get(result.run_id).status == "succeeded"
