@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=None,
         description="Name recorded in the audit log for changes made from this process; default the OS user.",
     )
+    project: str = Field(
+        default="default",
+        description="Project the CLI works in when --project/-p is not given (the SDK: genloop.Client(project=...)).",
+    )
     cache_ttl: float = Field(
         default=1.0,
         ge=0,
