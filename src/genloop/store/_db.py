@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from genloop.errors import Conflict, InvalidInput, Unavailable
@@ -130,6 +130,13 @@ class Database:
                     raise Unavailable(
                         f"database error: {exc.orig}", hint="check that the database is reachable and retry"
                     ) from exc
+            except (DataError, OverflowError, UnicodeEncodeError) as exc:
+                # a value the database cannot hold (PostgreSQL: NUL in text, an integer out of range, a string
+                # longer than its column; SQLite's driver: an integer past 64 bits, a lone surrogate): the input's
+                # fault, and nothing was written
+                reason = str(exc.orig if isinstance(exc, DataError) else exc).strip().splitlines()[0]
+                raise InvalidInput(f"the store cannot hold a value of this change: {reason}",
+                                   hint="check the text (no NUL or lone surrogates) and numbers (64-bit) sent") from exc
             time.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
 
