@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from genloop.guardrails._base import Check, Finding, require
+from genloop.guardrails._regex import PolicyPattern, RegexTimeout
 
 __all__ = ["BannedTermsCheck", "JSONSchemaCheck", "MaxLengthCheck", "RegexCheck", "TopicsCheck"]
 
@@ -115,12 +116,17 @@ class RegexCheck(Check):
                 re.compile(source, flag_bits)
             except re.error as exc:
                 raise ValueError(f"params.patterns[{i}]: invalid regex {source!r}: {exc}") from None
-        self._pattern = re.compile("|".join(f"(?:{s})" for s in sources), flag_bits)
+        self._pattern = PolicyPattern("|".join(f"(?:{s})" for s in sources), flag_bits)
         self.category = category  # type: ignore[misc]
         self.sensitive = sensitive  # type: ignore[misc]
 
     def scan(self, text: str) -> list[Finding]:
-        return [self.finding(text, m.start(), m.end()) for m in self._pattern.finditer(text) if m.end() > m.start()]
+        """Matches of the policy's patterns; a scan past its time limit is one finding over the whole text."""
+        try:
+            return [self.finding(text, m.start(), m.end()) for m in self._pattern.finditer(text)
+                    if m.end() > m.start()]
+        except RegexTimeout as exc:
+            return [self.finding(text, 0, len(text), evidence=f"regex timed out: {exc}")]
 
 
 class MaxLengthCheck(Check):

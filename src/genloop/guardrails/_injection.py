@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from genloop.guardrails._base import Check, Finding, require
+from genloop.guardrails._regex import PolicyPattern, RegexTimeout
 
 __all__ = ["INJECTION_PATTERNS", "PromptInjectionCheck", "normalize_for_matching"]
 
@@ -198,7 +199,9 @@ class PromptInjectionCheck(Check):
         require(bool(table), "params: every pattern is disabled")
         self.threshold = threshold
         self.weights = {key: weight for key, (weight, _, _) in table.items()}
-        self._patterns = {key: re.compile(regex) for key, (_, regex, _) in table.items()}
+        custom = set(patterns or {})  # a policy's own patterns match under a time limit (guardrails._regex)
+        self._patterns = {key: PolicyPattern(regex) if key in custom else re.compile(regex)
+                          for key, (_, regex, _) in table.items()}
         self._always = [key for key, (_, _, anchors) in table.items() if not anchors]
         self._words: dict[str, set[str]] = {}
         self._substrings: dict[str, set[str]] = {}
@@ -228,11 +231,14 @@ class PromptInjectionCheck(Check):
                 candidates |= self._words[word]
         hits: list[tuple[str, int, int]] = []
         for key in candidates:
-            for m in self._patterns[key].finditer(normalized):
-                start, end = m.span()
-                if index is not None:
-                    start, end = index[start], index[max(start, end - 1)] + 1
-                hits.append((key, start, end))
+            try:
+                for m in self._patterns[key].finditer(normalized):
+                    start, end = m.span()
+                    if index is not None:
+                        start, end = index[start], index[max(start, end - 1)] + 1
+                    hits.append((key, start, end))
+            except RegexTimeout:  # a policy pattern that backtracks without end counts as a hit (fail closed)
+                hits.append((key, 0, len(text)))
         keep = 1.0
         for key in {key for key, _, _ in hits}:
             keep *= 1.0 - self.weights[key]
