@@ -107,3 +107,14 @@ def test_row_values_are_escaped(web: TestClient, store: Store) -> None:
         html = web.get(path).text
         assert "<script>alert(1)" not in html and "<b>bold" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in web.get("/projects/alpha/datasets/xss/1").text
+
+
+def test_name_search_covers_every_page_and_lineage_is_drawn(web: TestClient, golden: DatasetService) -> None:
+    for i in range(4):
+        golden.create(f"other{i}", ROWS[:1])
+    golden.split("golden@1", test_size=0.5)
+    found = web.get("/projects/alpha/datasets?q=GOLD&limit=2").text
+    assert "1–2 of 3" in found and "golden-test" in found and "other0" not in found  # golden, golden-test, golden-train
+    assert "3–3 of 3" in web.get("/projects/alpha/datasets?q=gold&limit=2&offset=2").text
+    train = web.get("/projects/alpha/datasets/golden-train/1").text
+    assert train.count('class="node ') == 2 and "golden@1" in train  # the split's source, drawn

@@ -7,15 +7,19 @@ a 400 page naming the parameter, never silently ignored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
 from genloop.errors import InvalidInput
 from genloop.store import Page
 
-__all__ = ["ListQ", "ListQuery", "Pager", "list_query", "optional_time", "pager"]
+__all__ = ["ListQ", "ListQuery", "Pager", "list_query", "name_search", "optional_time", "pager"]
+
+T = TypeVar("T")
+SEARCH_CAP = 10_000
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -86,3 +90,18 @@ def pager(request: Request, page: Page[Any]) -> Pager:
     return Pager(first=page.offset + 1 if page.items else 0, last=page.offset + len(page.items), total=page.total,
                  prev_url=with_query(request.url, offset=prev_offset or None) if prev_offset is not None else None,
                  next_url=with_query(request.url, offset=page.next_offset) if page.next_offset else None)
+
+
+def name_search(fetch: Callable[[int, int], Page[T]], query: ListQuery, name: Callable[[T], str]) -> Page[T]:
+    """A page of a by-name listing; with ``q``, of the entries whose name contains it (case-insensitive),
+    found by reading the listing through (a project holds few named things; at most 10,000 are searched)."""
+    if not query.q:
+        return fetch(query.offset, query.limit)
+    needle, matched, position = query.q.lower(), list[T](), 0
+    while position < SEARCH_CAP:
+        page = fetch(position, 1000)
+        matched += [item for item in page.items if needle in name(item).lower()]
+        if page.next_offset is None:
+            break
+        position = page.next_offset
+    return Page[Any].build(matched[query.offset:query.offset + query.limit], len(matched), query.offset, query.limit)

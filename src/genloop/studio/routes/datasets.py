@@ -16,9 +16,11 @@ from genloop.datasets import DatasetService
 from genloop.datasets._browse import browse_rows
 from genloop.datasets._sources import format_from_name
 from genloop.errors import InvalidInput, PayloadTooLarge
+from genloop.runs import RunService
 from genloop.server.routes.datasets import _download, spool_multipart
 from genloop.studio._context import Studio, StudioDep
-from genloop.studio._params import ListQ, pager
+from genloop.studio._graph import layout_lineage
+from genloop.studio._params import ListQ, name_search, pager
 
 router = APIRouter()
 
@@ -26,9 +28,9 @@ router = APIRouter()
 @router.get("/projects/{project}/datasets")
 def datasets(project: str, studio: StudioDep, page: ListQ) -> Response:
     studio.check("GET", f"/projects/{project}/datasets")
-    found = DatasetService(studio.store, project).list(offset=page.offset, limit=page.limit)
-    items = [d for d in found.items if page.q.lower() in d.name.lower()] if page.q else found.items
-    return studio.render("datasets/list.html", project=project, datasets=items, q=page.q,
+    service = DatasetService(studio.store, project)
+    found = name_search(lambda offset, limit: service.list(offset=offset, limit=limit), page, lambda item: item.name)
+    return studio.render("datasets/list.html", project=project, datasets=found.items, q=page.q,
                          pager=pager(studio.request, found))
 
 
@@ -49,7 +51,9 @@ def version(project: str, name: str, version: int, studio: StudioDep, page: List
     service = DatasetService(studio.store, project)
     found = service.get(f"{name}@{version}")
     rows = browse_rows(service, found.ref, start=max(start, 0), limit=page.limit, q=page.q)
-    return studio.render("datasets/version.html", project=project, name=name, v=found, rows=rows, q=page.q)
+    graph = layout_lineage(RunService(studio.store, project).lineage(f"dataset:{found.ref}"), project)
+    return studio.render("datasets/version.html", project=project, name=name, v=found, rows=rows, q=page.q,
+                         graph=graph)
 
 
 @router.get("/projects/{project}/datasets/{name}/{version}/download")

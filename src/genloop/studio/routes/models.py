@@ -14,7 +14,7 @@ from genloop.runs import RunInfo, RunService
 from genloop.runs._usage import runs_touching
 from genloop.studio._context import Studio, StudioDep
 from genloop.studio._graph import layout_lineage
-from genloop.studio._params import ListQ, pager
+from genloop.studio._params import ListQ, name_search, pager
 
 router = APIRouter()
 
@@ -22,9 +22,9 @@ router = APIRouter()
 @router.get("/projects/{project}/models")
 def models(project: str, studio: StudioDep, page: ListQ) -> Response:
     studio.check("GET", f"/projects/{project}/models")
-    found = ModelService(studio.store, project).list(offset=page.offset, limit=page.limit)
-    items = [m for m in found.items if page.q.lower() in m.name.lower()] if page.q else found.items
-    return studio.render("models/list.html", project=project, models=items, q=page.q,
+    service = ModelService(studio.store, project)
+    found = name_search(lambda offset, limit: service.list(offset=offset, limit=limit), page, lambda item: item.name)
+    return studio.render("models/list.html", project=project, models=found.items, q=page.q,
                          pager=pager(studio.request, found))
 
 

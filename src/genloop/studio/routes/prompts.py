@@ -11,7 +11,7 @@ from genloop.deployments._usage import deployments_using
 from genloop.errors import InvalidInput, NotFound
 from genloop.prompts import PromptService, version_yaml
 from genloop.studio._context import StudioDep
-from genloop.studio._params import ListQ, pager
+from genloop.studio._params import ListQ, name_search, pager
 
 router = APIRouter()
 
@@ -23,9 +23,9 @@ def _base(project: str, name: str = "") -> str:
 @router.get("/projects/{project}/prompts")
 def prompts(project: str, studio: StudioDep, page: ListQ) -> Response:
     studio.check("GET", f"/projects/{project}/prompts")
-    found = PromptService(studio.store, project).list(offset=page.offset, limit=page.limit)
-    items = [p for p in found.items if page.q.lower() in p.name.lower()] if page.q else found.items
-    return studio.render("prompts/list.html", project=project, prompts=items, q=page.q,
+    service = PromptService(studio.store, project)
+    found = name_search(lambda offset, limit: service.list(offset=offset, limit=limit), page, lambda item: item.name)
+    return studio.render("prompts/list.html", project=project, prompts=found.items, q=page.q,
                          pager=pager(studio.request, found))
 
 
