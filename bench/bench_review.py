@@ -75,6 +75,9 @@ def bench_submit(store: Any, items: int, submits: int) -> None:
         t0 = time.perf_counter()
         review = _queue(store, name, size)
         fill_s = time.perf_counter() - t0
+        if store.db.dialect == "sqlite":  # fold the fill's write-ahead log in now, not in the first timed commits
+            with store.db.write_engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         first = review.claim(name)
 
         def local(item_id: int, answers: dict[str, Any], name: str = name, review: Any = review) -> int | None:
