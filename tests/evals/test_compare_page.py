@@ -37,6 +37,8 @@ def test_compare_page_filters_and_pages(local: Any, golden: str, judge: MockProv
     assert all(r.score_a is not None and r.score_b is not None and r.score_b < r.score_a for r in losses.items)
     rest = service.compare_page(a.run_id, b.run_id, metric="exact_match", offset=10, limit=5)
     assert len(rest.items) == 2 and rest.next_offset is None
+    tests = {m.metric: m for m in service.paired_tests(a.run_id, b.run_id)}
+    assert tests["exact_match"].model_dump() == exact.model_dump()  # the same test as compare(), from scores alone
     with pytest.raises(InvalidInput, match="filter"):
         service.compare_page(a.run_id, b.run_id, show="worse")
     with pytest.raises(InvalidInput, match="no metric"):

@@ -39,7 +39,9 @@ def test_runs_run_items_and_compare(web: TestClient, store: Store) -> None:
     assert worst.index("no &lt;b&gt;idea") < worst.index("What is 1 plus 1")
     assert web.get(f"/projects/alpha/evals/{a}?show=weird").status_code == 400
     page = web.get(f"/projects/alpha/evals/compare?a={a}&b={b}&metric=exact_match").text
-    assert "McNemar" in page and "losses" in page and "12 shown by this filter" in page
+    assert "losses" in page and "12 shown by this filter" in page and "/evals/compare/tests?" in page
+    tests = web.get(f"/projects/alpha/evals/compare/tests?a={a}&b={b}").text  # loaded after the page opens
+    assert "McNemar" in tests and "token_f1" in tests and "<html" not in tests
     assert "<del>no</del><ins>=</ins> <del>&lt;b&gt;idea&lt;/b&gt;</del><ins>0</ins>" in page  # word by word, escaped
     assert "<b>idea</b>" not in page
     regressions = web.get(f"/projects/alpha/evals/compare?a={a}&b={b}&metric=exact_match&show=regressions").text

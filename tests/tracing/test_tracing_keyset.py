@@ -214,3 +214,16 @@ def test_traces_cli_search_cursor_and_sessions(store: Store, cli) -> None:  # ty
     assert sessions.code == 0 and "next page" in sessions.out
     bad = cli("traces", "list", "--search", "!!")
     assert bad.code == 1 and "no words" in bad.err
+
+
+def test_search_and_feedback_give_the_same_pages_whichever_side_drives(store: Store,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    service = TraceService(store)
+    records = _records()
+    service.record(records)
+    FeedbackService(store).create(records[2]["id"], value=1.0)
+    queries = [{"search": "penguins"}, {"search": "weather", "deployment": "bot"}, {"feedback": True}]
+    small = [_walk(service, **q) for q in queries]
+    monkeypatch.setattr(_query, "DRIVE_CAP", 0)  # every set counts as large: walk the time index instead
+    assert [_walk(service, **q) for q in queries] == small
+    assert len(small[0]) == 8 and small[2] == [records[2]["id"]]

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.errors import InvalidInput
+from genloop.evals._schemas import MetricComparison
 from genloop.evals._tables import EvalItemRow
 
-__all__ = ["CompareFilter", "ComparePage", "CompareRow", "ItemsPage", "compare_page", "run_items"]
+__all__ = ["CompareFilter", "ComparePage", "CompareRow", "ItemsPage", "compare_page", "paired_tests", "run_items"]
 
 CompareFilter = Literal["all", "regressions", "improvements", "ties", "changed"]
 _FILTERS = ("all", "regressions", "improvements", "ties", "changed")
@@ -153,6 +154,26 @@ def _explanations(row: EvalItemRow | None) -> dict[str, str]:
     for judge, verdict in ((row.judgments if row else None) or {}).items():
         if isinstance(verdict, dict) and verdict.get("explanation"):
             out[str(judge)] = str(verdict["explanation"])
+    return out
+
+
+def paired_tests(session: Session, run_a: str, run_b: str, *, candidate_a: str | None = None,
+                 candidate_b: str | None = None, higher_is_better: dict[str, bool | None] | None = None,
+                 seed: int = 0) -> list[MetricComparison]:
+    """Per shared metric: the paired test, the delta with its interval and wins/ties/losses, computed
+    from the score columns alone (what :func:`compare_items` reports, without reading outputs)."""
+    from genloop.evals._compare import _SKIP, _one_metric
+
+    scores_a, _ = _scores(session, run_a, candidate_a)
+    scores_b, _ = _scores(session, run_b, candidate_b)
+    shared = sorted(set(scores_a) & set(scores_b))
+    keys = sorted(({k for ex in shared for k in scores_a[ex][1]} & {k for ex in shared for k in scores_b[ex][1]})
+                  - _SKIP)
+    out = []
+    for key in keys:
+        common = [ex for ex in shared if key in scores_a[ex][1] and key in scores_b[ex][1]]
+        out.append(_one_metric(key, [scores_a[ex][1][key] for ex in common], [scores_b[ex][1][key] for ex in common],
+                               None, 0.05, seed, (higher_is_better or {}).get(key, True)))
     return out
 
 

@@ -12,11 +12,19 @@ from typing import Any
 
 from genloop.evals._backend import LocalBackend
 from genloop.evals._compare import compare_items, metric_directions
-from genloop.evals._compare_page import ComparePage, ItemsPage, compare_page, run_items
+from genloop.evals._compare_page import ComparePage, ItemsPage, compare_page, paired_tests, run_items
 from genloop.evals._gates import check_gates
 from genloop.evals._results import result_from_info
 from genloop.evals._runner import EvalEngine, Progress
-from genloop.evals._schemas import Comparison, EvalItem, EvalPair, EvalResult, GateResult, JudgeAgreement
+from genloop.evals._schemas import (
+    Comparison,
+    EvalItem,
+    EvalPair,
+    EvalResult,
+    GateResult,
+    JudgeAgreement,
+    MetricComparison,
+)
 from genloop.evals._spec import EvalSpec
 from genloop.evals._validate import judge_agreement, load_labels
 from genloop.store import Page, Store
@@ -147,6 +155,16 @@ class EvalService(_EvalOps):
             self.backend._require_eval(session, run_b)
             return compare_page(session, run_a, run_b, candidate_a=candidate_a, candidate_b=candidate_b,
                                 metric=metric, show=show, offset=offset, limit=limit, higher_is_better=directions)
+
+    def paired_tests(self, run_a: str, run_b: str, *, candidate_a: str | None = None,
+                     candidate_b: str | None = None) -> builtins.list[MetricComparison]:
+        """Per shared metric, run B against baseline A: delta, interval, paired test, wins/ties/losses."""
+        directions = self._directions(run_b)
+        with self.store.db.read() as session:
+            self.backend._require_eval(session, run_a)
+            self.backend._require_eval(session, run_b)
+            return paired_tests(session, run_a, run_b, candidate_a=candidate_a, candidate_b=candidate_b,
+                                higher_is_better=directions)
 
     def item_page(self, run_id: str, *, show: str = "all", metric: str | None = None, offset: int = 0,
                   limit: int = 50) -> ItemsPage:

@@ -156,17 +156,22 @@ class TraceService(TraceViews):
             if project is None:
                 filters.apply(select(TraceRow), 0, "sqlite")  # bad filters are refused even here
                 return TracePage(items=[], total=0, offset=offset, limit=limit)
-            query = filters.apply(select(TraceRow), project.id, session.get_bind().dialect.name)
-            total, exact = bounded_count(session, query)
+            dialect = session.get_bind().dialect.name
+            drive = filters.small_driver(session, project.id, dialect)
+            keys = filters.apply(select(TraceRow.id, TraceRow.started_at), project.id, dialect, drive=drive)
+            total, exact = bounded_count(session, keys)
             if cursor:
-                query = after_cursor(query, cursor)
-            rows = list(session.scalars(newest_first(query).offset(offset).limit(limit + 1)))
-            more = len(rows) > limit
-            rows = rows[:limit]
-            items = [_info(r, project.name) for r in rows]
+                keys = after_cursor(keys, cursor)
+            # the page's keys first (an index-only walk), then its rows
+            found = session.execute(newest_first(keys).offset(offset).limit(limit + 1)).all()
+            more = len(found) > limit
+            found = found[:limit]
+            rows = {r.id: r for r in session.scalars(select(TraceRow).where(TraceRow.id.in_([f[0] for f in found])))}
+            items = [_info(rows[f[0]], project.name) for f in found if f[0] in rows]
+            last = found[-1] if found else None
             return TracePage(items=items, total=total, total_exact=exact, offset=offset, limit=limit,
                              next_offset=offset + len(items) if more and not cursor else None,
-                             next_cursor=encode_cursor(rows[-1].started_at, rows[-1].id) if more else None)
+                             next_cursor=encode_cursor(last[1], last[0]) if more and last else None)
 
 
 def check_trace_id(value: Any) -> str:

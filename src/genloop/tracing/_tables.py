@@ -19,12 +19,12 @@ class TraceRow(Base):
     __table_args__ = (
         # every filter of the trace list reads an index in (filter, time) order: keyset pages stay cheap
         Index("ix_traces_project_time", "project_id", "started_at", "id"),
-        Index("ix_traces_project_deployment_time", "project_id", "deployment", "started_at"),
-        Index("ix_traces_project_variant_time", "project_id", "variant", "started_at"),
-        Index("ix_traces_project_status_time", "project_id", "status", "started_at"),
-        Index("ix_traces_project_user_time", "project_id", "user_id", "started_at"),
-        Index("ix_traces_project_session_time", "project_id", "session_id", "started_at"),
-        Index("ix_traces_project_guardrail_time", "project_id", "guardrail_action", "started_at"),
+        Index("ix_traces_project_deployment_time", "project_id", "deployment", "started_at", "id"),
+        Index("ix_traces_project_variant_time", "project_id", "variant", "started_at", "id"),
+        Index("ix_traces_project_status_time", "project_id", "status", "started_at", "id"),
+        Index("ix_traces_project_user_time", "project_id", "user_id", "started_at", "id"),
+        Index("ix_traces_project_session_time", "project_id", "session_id", "started_at", "id"),
+        Index("ix_traces_project_guardrail_time", "project_id", "guardrail_action", "started_at", "id"),
         # PostgreSQL only: full-text search over the text of input and output (kept by a trigger; SQLite
         # has the traces_fts FTS5 table instead, see migration 0005)
         Index("ix_traces_search", "search", postgresql_using="gin"),

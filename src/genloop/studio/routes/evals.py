@@ -64,15 +64,26 @@ def compare(project: str, studio: StudioDep, a: str = "", b: str = "", metric: s
     service = EvalService(studio.store, project)
     page = service.compare_page(a, b, candidate_a=candidate_a or None, candidate_b=candidate_b or None,
                                 metric=metric or None, show=show, offset=_offset(studio.request), limit=25)
-    summary = service.compare(a, b, candidate_a=page.candidate_a, candidate_b=page.candidate_b, top=0)
     diffs = {row.example_id: word_diff(row.output_a, row.output_b) for row in page.items}
     from genloop.studio._templates import with_query
 
     url = studio.request.url
     next_url = with_query(url, offset=page.next_offset) if page.next_offset else None
     prev_url = with_query(url, offset=max(page.offset - page.limit, 0) or None) if page.offset else None
-    return studio.render("evals/compare.html", project=project, page=page, summary=summary, diffs=diffs,
-                         next_url=next_url, prev_url=prev_url)
+    return studio.render("evals/compare.html", project=project, page=page, diffs=diffs, next_url=next_url,
+                         prev_url=prev_url)
+
+
+@router.get("/projects/{project}/evals/compare/tests")
+def paired(project: str, studio: StudioDep, a: str = "", b: str = "", candidate_a: str = "",
+           candidate_b: str = "") -> Response:
+    """The paired test of every shared metric (a partial the comparison page loads after it opens)."""
+    studio.check("GET", f"/projects/{project}/evals/compare")
+    if not a or not b:
+        raise InvalidInput("compare needs two runs: ?a=RUN_ID&b=RUN_ID", hint="pick two runs on the evaluations page")
+    metrics = EvalService(studio.store, project).paired_tests(a, b, candidate_a=candidate_a or None,
+                                                              candidate_b=candidate_b or None)
+    return studio.render("evals/_paired.html", project=project, metrics=metrics, a=a, b=b)
 
 
 @router.get("/projects/{project}/evals/{run_id}")

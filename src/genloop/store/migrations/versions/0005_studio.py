@@ -27,12 +27,15 @@ depends_on = None
 
 _OLD = {"ix_traces_project_time": ["project_id", "started_at"], "ix_traces_project_user": ["project_id", "user_id"],
         "ix_traces_project_session": ["project_id", "session_id"]}
+_OLD["ix_traces_project_deployment_time"] = ["project_id", "deployment", "started_at"]
+# (filter, time, id): the page order (time, id) comes straight from the filter's index, so no plan sorts
 _NEW = {"ix_traces_project_time": ["project_id", "started_at", "id"],
-        "ix_traces_project_variant_time": ["project_id", "variant", "started_at"],
-        "ix_traces_project_status_time": ["project_id", "status", "started_at"],
-        "ix_traces_project_user_time": ["project_id", "user_id", "started_at"],
-        "ix_traces_project_session_time": ["project_id", "session_id", "started_at"],
-        "ix_traces_project_guardrail_time": ["project_id", "guardrail_action", "started_at"]}
+        "ix_traces_project_deployment_time": ["project_id", "deployment", "started_at", "id"],
+        "ix_traces_project_variant_time": ["project_id", "variant", "started_at", "id"],
+        "ix_traces_project_status_time": ["project_id", "status", "started_at", "id"],
+        "ix_traces_project_user_time": ["project_id", "user_id", "started_at", "id"],
+        "ix_traces_project_session_time": ["project_id", "session_id", "started_at", "id"],
+        "ix_traces_project_guardrail_time": ["project_id", "guardrail_action", "started_at", "id"]}
 _STRENGTH = {"flag": 0, "mask": 1, "redact": 2, "block": 3}
 
 
