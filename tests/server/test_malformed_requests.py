@@ -131,3 +131,18 @@ def test_a_surrogate_pair_and_escaped_backslashes_are_fine(http: httpx.Client) -
 def test_a_nul_in_the_url_is_400_on_every_backend(http: httpx.Client, url: str) -> None:
     """PostgreSQL refuses NUL in text (a 500 there, a 404 on SQLite): refused the same way on both."""
     assert "NUL" in _assert_envelope(http.get(P + url))["message"]
+
+
+@pytest.mark.parametrize(("path", "raw", "needle"), [
+    ("/deployments", '{"name": "d", "variants": [{"model": "mock:echo", "params": {"max_tokens": 1180591620717411303424}}]}',
+     "body.variants[0].params.max_tokens is an integer past 64 bits"),
+    ("/keys", '{"name": "k", "rpm_limit": 9223372036854775808}', "body.rpm_limit is an integer past 64 bits"),
+    ("/deployments", '{"name": "d", "variants": [{"model": "mock:echo", "weight": NaN}]}', "is nan"),
+    ("/runs", '{"kind": "training", "params": {"x": Infinity}}', "is inf"),
+    ("/runs", "[" * 5000 + "]" * 5000, "nests lists and objects too deeply"),
+])
+def test_numbers_no_store_can_keep_are_400_naming_the_field(http: httpx.Client, path: str, raw: str,
+                                                             needle: str) -> None:
+    """An integer past 64 bits in free-form params broke the content hash (TypeError, 500)."""
+    response = http.post(P + path, content=raw, headers={"content-type": "application/json"})
+    assert needle in _assert_envelope(response)["message"]

@@ -114,7 +114,7 @@ class BodyLimitMiddleware:
         problem = json_text_problem(body) if body else None
         if problem:
             await _answer(send, InvalidInput(f"invalid request: {problem}",
-                                             hint="send Unicode text without NUL characters, encoded as UTF-8"))
+                                             hint="send UTF-8 JSON: text without NUL or lone surrogates, 64-bit integers, no NaN"))
             return
         replayed = False
 
