@@ -73,6 +73,18 @@ def test_prompt_map_page_and_selection_to_a_dataset(web: TestClient, store: Stor
     rows = DatasetService(store, "alpha").head("picked", 10)
     assert [r["source_row"] for r in rows] == [0, 3, 6] and rows[0]["prompt"].startswith("<b>How</b>")
     assert DatasetService(store, "alpha").get("picked").source_run_id == run_id
+    from genloop.review import ReviewService
+
+    review = ReviewService(store, "alpha")
+    review.create_schema("ok", [{"name": "relevant", "type": "boolean"}])
+    review.create_queue("triage", "ok")
+    queued = web.post(f"/projects/alpha/quality/map/{run_id}/selection",
+                      data={"csrf_token": csrf, "name": "picked", "ids": "1,2", "queue": "triage"},
+                      follow_redirects=False)
+    assert queued.status_code == 303 and review.progress("triage").items == 2
+    missing_queue = web.post(f"/projects/alpha/quality/map/{run_id}/selection",
+                             data={"csrf_token": csrf, "name": "picked", "ids": "4", "queue": "nope"})
+    assert missing_queue.status_code == 404 and DatasetService(store, "alpha").get("picked").version == 2
     bad = web.post("/projects/alpha/quality/map", data={"csrf_token": csrf, "ref": "missing"})
     assert bad.status_code == 400 and "missing" in bad.text
     nothing = web.post(f"/projects/alpha/quality/map/{run_id}/selection",

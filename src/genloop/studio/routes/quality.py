@@ -130,9 +130,15 @@ def make_map(project: str, studio: StudioDep, ref: str = Form(""), reference: st
 
 @router.post("/projects/{project}/quality/map/{run_id}/selection")
 def save_selection(project: str, run_id: str, studio: StudioDep, name: str = Form(...),
-                   ids: str = Form(...)) -> Response:
-    """The selected points' prompts as a new version of an eval dataset (``prompt``, source, trace, cluster)."""
+                   ids: str = Form(...), queue: str = Form("")) -> Response:
+    """The selected points' prompts as a new version of an eval dataset (``prompt``, source, trace, cluster),
+    and, given an annotation ``queue``, its rows added to that queue for review."""
     studio.check("POST", f"/projects/{project}/datasets/{name}/versions")
+    if queue.strip():
+        studio.check("POST", f"/projects/{project}/review/queues/{queue.strip()}/items")
+        from genloop.review import ReviewService
+
+        ReviewService(studio.store, project).get_queue(queue.strip())  # NotFound before anything is written
     try:
         chosen = sorted({int(x) for x in ids.split(",") if x.strip()})
     except ValueError as exc:
@@ -148,4 +154,8 @@ def save_selection(project: str, run_id: str, studio: StudioDep, name: str = For
              "cluster": p["cluster"]} for p in picked if p["text"]]
     version = DatasetService(studio.store, project, studio.actor).create(
         name, rows, kind="eval", message=f"{len(rows)} prompts selected on prompt map {run_id}", source_run_id=run_id)
+    if queue.strip():
+        from genloop.review import ReviewService
+
+        ReviewService(studio.store, project, studio.actor).add_dataset(queue.strip(), version.ref)
     return studio.redirect(f"/projects/{project}/datasets/{version.name}/{version.version}")
