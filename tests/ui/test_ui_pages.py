@@ -110,3 +110,26 @@ def test_model_lifecycle_by_hand(page: Any, live: BackgroundServer, filled: dict
     assert ModelService(ui_store, "demo").get("tiny@1").status == "reviewed"
     assert page.locator("#status-form button:has-text('Mark reviewed')").count() == 0
     shot(page, "model-reviewed")
+
+
+def test_upload_a_version(page: Any, live: BackgroundServer, ui_store: Store, tmp_path: Path) -> None:
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"q": "one", "a": "1"}\n{"q": "two", "a": "2"}\n')
+    page.goto(live.url + "/projects/demo/datasets-new")
+    page.fill("#ds-name", "uploaded")
+    page.set_input_files("#ds-file", str(data))
+    page.fill("#ds-message", "from the browser")
+    page.click("button:has-text('Upload')")
+    page.wait_for_url("**/datasets/uploaded/1")
+    version = DatasetService(ui_store, "demo").get("uploaded@1")
+    assert version.num_rows == 2 and version.message == "from the browser"
+    assert page.locator("#rows tbody tr").count() == 2
+
+
+def test_create_a_prompt_from_scratch(page: Any, live: BackgroundServer, ui_store: Store) -> None:
+    page.goto(live.url + "/projects/demo/prompts-new")
+    page.fill("input[name=name]", "greet-v2")
+    page.fill("input[name=message]", "first")
+    page.click("button:has-text('Create version')")
+    page.wait_for_url("**/prompts/greet-v2/versions/1")
+    assert PromptService(ui_store, "demo").get("greet-v2").variables == ["question"]
