@@ -36,6 +36,11 @@ def test_models_commands(cli, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert shown["aliases"] == ["champion"] and shown["history"][-1]["reason"] == "evals pass"
     text = cli("models", "show", "tiny@1").out
     assert "base" in text and "llama@1" in text and "evals pass" in text
+    cli("models", "register", "deep", "--kind", "provider", "--uri", "mock:echo", "--config",
+        '{"params": {"temperature": 0.2, "stop": ["x", "y"]}}')
+    deep = cli("models", "show", "deep@1").out  # readable without --json: one line per setting, no JSON blob
+    assert any(line.split() == ["config.params.temperature", "0.2"] for line in deep.splitlines()), deep
+    assert any(line.split() == ["config.params.stop", "x,", "y"] for line in deep.splitlines()), deep
     assert "1" in cli("models", "versions", "tiny").out
     assert cli("models", "unalias", "tiny", "champion").code == 0
 

@@ -84,6 +84,17 @@ def versions(
                 title=f"{name} ({len(page.items)} of {page.total} versions)")
 
 
+def _flat(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    """``metadata.recipe.size.hidden  64``: one line per leaf, lists of scalars joined (readable, not JSON)."""
+    if isinstance(value, dict):
+        return [row for key, sub in value.items() for row in _flat(f"{prefix}.{key}", sub)]
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return [(prefix, json.dumps(value))]
+    if isinstance(value, list):
+        return [(prefix, ", ".join(map(str, value)))]
+    return [(prefix, value)]
+
+
 @app.command("show")
 def show(
     ref: Annotated[str, typer.Argument(help="NAME, NAME@3 or NAME@champion.")],
@@ -98,13 +109,14 @@ def show(
         return
     console.print(f"[bold]{detail.name}@{detail.version}[/bold]  {detail.kind}  status: {detail.status}")
     rows = [("uri", detail.uri), ("base", detail.base), ("aliases", ", ".join(detail.aliases)),
-            ("description", detail.description), ("config", json.dumps(detail.config) if detail.config else ""),
-            ("metadata", json.dumps(detail.metadata) if detail.metadata else ""),
+            ("description", detail.description), *_flat("config", detail.config),
+            *_flat("metadata", detail.metadata),
             ("source run", detail.source_run_id), ("created", f"{detail.created_at:%Y-%m-%d %H:%M:%S} by "
                                                               f"{detail.created_by}")]
+    width = max(12, *(len(label) for label, value in rows if value))
     for label, value in rows:
-        if value:
-            console.print(f"  {label:<12} {value}", markup=False, highlight=False)
+        if value not in (None, "", [], {}):
+            console.print(f"  {label:<{width}} {value}", markup=False, highlight=False)
     print_table([{"at": h.at, "actor": h.actor, "from": h.from_status, "to": h.to_status, "reason": h.reason}
                  for h in detail.history], ["at", "actor", "from", "to", "reason"], title="status history")
 
