@@ -45,8 +45,8 @@ class QualityService:
 
         Counts cover every row; languages, near duplicates, PII and embedding outliers are estimated on a
         seeded sample of ``sample`` rows. ``tokenizer``: None counts white-space separated words plus punctuation
-        characters; a local
-        Hugging Face tokenizer folder or cached name counts that model's tokens (needs the train extra).
+        characters; a registry model (``tiny@1``), a local Hugging Face tokenizer folder or a cached name counts
+        that model's tokens (needs the train extra).
         """
         from genloop.quality._profile import Profiler, embedding_outliers, sample_rows
 
@@ -54,7 +54,7 @@ class QualityService:
             raise InvalidInput(f"sample must be from 0 to {MAX_SAMPLE} rows, got {sample!r}")
         job = self._job
         version = job.version(ref)
-        loaded = _load_tokenizer(tokenizer) if tokenizer else None
+        loaded = _load_tokenizer(self._tokenizer_path(tokenizer)) if tokenizer else None
         started = time.perf_counter()
         params = {"tokenizer": tokenizer or "words", "sample": sample, "seed": seed}
         with job.run("profile", version, params) as run:
@@ -75,6 +75,24 @@ class QualityService:
             profile.seconds = round(time.perf_counter() - started, 3)
             run.summary = {"profile": profile.model_dump(mode="json", exclude={"run_id", "created_at"})}
         return profile.model_copy(update={"created_at": dt.datetime.now(dt.UTC)})
+
+    def _tokenizer_path(self, name: str) -> str:
+        """A registry model (``tiny@1``) stands for its local folder; anything else is passed on as is."""
+        from pathlib import Path
+
+        from genloop.models import ModelService
+
+        if Path(name).expanduser().exists() or "@" not in name:
+            return name
+        try:
+            version = ModelService(self.store, self.project).get(name)
+        except NotFound:
+            return name
+        folder = Path(version.uri).expanduser() if version.uri else None
+        if folder is None or not folder.is_dir():
+            raise InvalidInput(f"model {name} has no local folder with a tokenizer ({version.uri})",
+                               hint="pass a local tokenizer folder, or a checkpoint model of the registry")
+        return str(folder)
 
     def get_profile(self, ref: str) -> VersionProfile:
         """The latest stored profile of the version ``ref``; :class:`NotFound` when it was never profiled."""
