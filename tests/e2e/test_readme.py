@@ -252,3 +252,22 @@ def test_the_first_command_installs_cpu_torch_before_the_train_extra() -> None:
     text = README.read_text()
     for extra in ("train", "quality", "ray", "hf", "s3", "postgres", "redis"):
         assert f"| `{extra}` |" in text, f"the README does not say what the {extra} extra costs"
+
+
+def test_tune_help_and_readme_name_every_method() -> None:
+    """`genloop tune run --help`, the README's tuning spec and the spec's Method type agree."""
+    import typing
+
+    import typer
+
+    from genloop.cli.main import app
+    from genloop.tuning._spec import Method
+
+    methods = typing.get_args(Method)
+    command: Any = typer.main.get_command(app)
+    help_text = command.commands["tune"].commands["run"].help
+    readme = next(b.body for b in BLOCKS if b.path == README and b.body.startswith("base:"))
+    line = next(line for line in readme.splitlines() if line.startswith("method:"))
+    for method in methods:
+        assert re.search(rf"\b{method}\b", help_text), f"tune run --help does not name {method}"
+        assert re.search(rf"\b{method}\b", line.split("#", 1)[1]), f"the README's tuning spec does not name {method}"

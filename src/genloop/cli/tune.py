@@ -61,7 +61,7 @@ def show_result(result: Any) -> None:
     print_table(rows, ["metric", "base", "tuned", "delta", "ci_low", "ci_high", "p_value", "significant"],
                 title=f"tuned vs base on {evaluation.comparison.shared} items")
     for gate in evaluation.gates:
-        console.print(("passed " if gate.passed else "FAILED ") + gate.message)
+        console.print(f"gate {gate.message}", markup=False, highlight=False)
 
 
 @app.command("run")
@@ -73,7 +73,11 @@ def run(
     progress: ProgressOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate the data, train, evaluate against the base, and register the tuned model."""
+    """Validate the data, train, evaluate against the base, and register the tuned model.
+
+    Methods (the spec's method): sft (full fine-tune), lora, qlora (CUDA + bitsandbytes), dpo, kto (dpo and kto
+    train on preference datasets, the others on chat or completion datasets).
+    """
 
     body = merge_spec(spec, parse_overrides(set_ or []))
     with get_client(project) as client:
