@@ -271,3 +271,17 @@ def test_tune_help_and_readme_name_every_method() -> None:
     for method in methods:
         assert re.search(rf"\b{method}\b", help_text), f"tune run --help does not name {method}"
         assert re.search(rf"\b{method}\b", line.split("#", 1)[1]), f"the README's tuning spec does not name {method}"
+
+
+def test_docs_point_only_inside_the_repository() -> None:
+    """A relative link or a quoted path in README.md and docs/*.md names a file of this repository."""
+    problems = []
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if "://" not in target and not (path.parent / target).resolve().is_relative_to(ROOT):
+                problems.append(f"{path.name}: link {target} leaves the repository")
+            elif "://" not in target and not (path.parent / target).exists():
+                problems.append(f"{path.name}: link {target} does not exist")
+        problems += [f"{path.name}: {p} is outside the repository" for p in re.findall(r"`(\.\./[^`]+)`", text)]
+    assert not problems, "\n".join(problems)
