@@ -185,3 +185,16 @@ def test_bad_input_names_the_problem_and_the_fix(client) -> None:
     with pytest.raises(InvalidInput, match="unknown embedder"):
         client.quality.map("d", embedder="nonsense")
     assert client.datasets.get("d").version == 1
+
+
+def test_dedup_semantic_clusters_by_embedding_similarity(store: Store) -> None:
+    from genloop.datasets import DatasetService
+    from genloop.quality import QualityService
+
+    rows = [{"prompt": f"How can I reset the password of my account number {i}?", "completion": "x"} for i in range(8)]
+    rows += [{"prompt": f"Tell me a story about a dragon and a castle, part {i}", "completion": "y"} for i in range(8)]
+    DatasetService(store).create("sem", rows, kind="completion")
+    result = QualityService(store).dedup("sem", method="semantic", threshold=0.9, columns=["prompt"])
+    kept = [r["prompt"] for r in DatasetService(store).head(result.dataset.ref, 20)]
+    assert len(kept) == 2 and "password" in kept[0] and "dragon" in kept[1]
+    assert result.report["clusters_with_duplicates"] == 2
