@@ -146,3 +146,14 @@ def test_numbers_no_store_can_keep_are_400_naming_the_field(http: httpx.Client, 
     """An integer past 64 bits in free-form params broke the content hash (TypeError, 500)."""
     response = http.post(P + path, content=raw, headers={"content-type": "application/json"})
     assert needle in _assert_envelope(response)["message"]
+
+
+def test_the_remote_client_sends_unstorable_text_and_raises_the_servers_error(server) -> None:  # type: ignore[no-untyped-def]
+    """The SDK's JSON encoder failed on a lone surrogate with a UnicodeEncodeError traceback."""
+    from genloop import Client
+    from genloop.errors import InvalidInput
+
+    with Client(server.url) as remote:
+        with pytest.raises(InvalidInput, match=r"body\.template holds a lone surrogate"):
+            remote.prompts.create("p", template="a \ud800 b")
+        assert remote.prompts.create("p", template="ünïcödé ✓").template == "ünïcödé ✓"

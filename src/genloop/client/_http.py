@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from genloop.errors import GenLoopError, Unavailable, error_from_payload
+from genloop.errors import GenLoopError, InvalidInput, Unavailable, error_from_payload
 
 __all__ = ["HttpTransport"]
 
@@ -37,6 +38,9 @@ class HttpTransport:
 
     def request_with_status(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """Send one request; return ``(status, decoded JSON body)`` (body None for 204)."""
+        if "json" in kwargs:
+            kwargs["content"] = _json_body(kwargs.pop("json"))
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "content-type": "application/json"}
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -72,6 +76,20 @@ class HttpTransport:
                     raise GenLoopError(f"server answered HTTP {response.status_code}") from exc
             for chunk in response.iter_bytes(1 << 20):
                 dest.write(chunk)
+
+
+def _json_body(value: Any) -> bytes:
+    """The JSON body as UTF-8; text that is not Unicode (a lone surrogate) travels escaped, so the server names
+    the field in its answer, as in-process, instead of the encoder failing here with a traceback."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"the request cannot be sent as JSON: {exc}",
+                           hint="use text, finite numbers, booleans, lists and mappings") from exc
 
 
 def _validate(model: Any, payload: Any) -> Any:
