@@ -9,6 +9,7 @@ from genloop.tracing._drain import SpoolDrainer
 from genloop.tracing._otlp import otlp_to_records
 from genloop.tracing._schemas import SessionInfo, SessionPage, SpanInfo, TraceInfo, TracePage, TraceView
 from genloop.tracing._service import TraceService, new_span_id, new_trace_id
+from genloop.tracing._trajectory import ToolCall, Trajectory, TrajectoryDataset
 from genloop.tracing._writer import TraceWriter
 
 __all__ = [
@@ -16,7 +17,10 @@ __all__ = [
     "SpoolDrainer",
     "TraceInfo",
     "TraceService",
+    "ToolCall",
     "TraceWriter",
+    "Trajectory",
+    "TrajectoryDataset",
     "new_span_id",
     "new_trace_id",
     "otlp_to_records",

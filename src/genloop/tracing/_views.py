@@ -17,6 +17,7 @@ from genloop.store._registry import Project, find_project
 from genloop.tracing._dashboard import TrafficSeries, traffic_series
 from genloop.tracing._schemas import SessionInfo, SessionPage, SpanInfo, TraceView
 from genloop.tracing._tables import SpanRow, TraceRow
+from genloop.tracing._trajectory import TraceTrajectories
 
 if TYPE_CHECKING:
     from genloop.store import Store
@@ -27,7 +28,7 @@ TRACE_VIEW_CAP_BYTES = 256 * 1024
 _SESSION_SCAN = 5_000  # traces read per sessions page at most
 
 
-class TraceViews:
+class TraceViews(TraceTrajectories):
     """Mixed into :class:`genloop.tracing.TraceService` (``store`` and ``project`` come from it)."""
 
     store: Store
