@@ -22,15 +22,20 @@
       wrap.className = "chart";
       wrap.setAttribute("data-chart", chart[0]);
       box.appendChild(wrap);
-      var width = Math.max(320, Math.min(wrap.clientWidth - 12, 640));
+      var width = Math.max(280, wrap.clientWidth - 14);
       var axis = { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } };
+      var yaxis = Object.assign({ size: 60, values: function (u, vals) {
+        return vals.map(function (v) { return v == null ? "" : String(+v.toPrecision(3)); });
+      } }, axis);
+      var sparse = chart[0] === "feedback";
       var lines = [{}];
       var values = [xs];
       series.variants.forEach(function (v, i) {
-        lines.push({ label: v.variant || "(none)", stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false });
+        lines.push({ label: v.variant || "(none)", stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: sparse,
+                     points: { show: sparse } });
         values.push(v[chart[0]]);
       });
-      new window.uPlot({ title: chart[1], width: width, height: 200, axes: [axis, axis], series: lines }, values, wrap);
+      new window.uPlot({ title: chart[1], width: width, height: 200, axes: [axis, yaxis], series: lines }, values, wrap);
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw); else draw();
