@@ -39,9 +39,10 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         version=__version__,
         description="The GenOps loop: datasets, prompts, models, runs, lineage and audit.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from the package's own Swagger UI files: it works offline
         redoc_url=None,
     )
+    _swagger_ui(app)
     app.state.store = store
     app.add_middleware(BodyLimitMiddleware, max_body_mb=store.settings.max_body_mb,
                        max_upload_mb=store.settings.max_upload_mb)
@@ -85,6 +86,26 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         return JSONResponse(body, status_code=500)
 
     return app
+
+
+def _swagger_ui(app: FastAPI) -> None:
+    """``/api/v1/docs``: Swagger UI from files vendored in the package (``static/swagger``, VENDOR.json records
+    the version, licence and sha256 of each), so the page loads with no network."""
+    from pathlib import Path
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = f"{API_PREFIX}/docs/assets"
+    app.mount(assets, StaticFiles(directory=Path(__file__).parent / "static" / "swagger"), name="swagger-assets")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=f"{API_PREFIX}/openapi.json", title="GenLoop API",
+                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{assets}/swagger-ui.css",
+                                   swagger_favicon_url=f"{assets}/favicon-32x32.png")
 
 
 def create_server(settings: Settings | None = None) -> Any:
