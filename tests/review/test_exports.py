@@ -46,6 +46,11 @@ def test_golden_and_sft_exports_from_traces(store, review: ReviewService) -> Non
     run = RunService(store).get(sft.run_id)
     assert run.status == "succeeded" and f"dataset:{sft.dataset.ref}" in run.outputs
     assert "review_queue:q" in run.inputs and f"trace:{1:032x}" in run.inputs and f"trace:{4:032x}" in run.inputs
+    review.add_items("q", [{"messages": [{"role": "user", "content": "question 1"}], "answer": "answer 1"}])
+    twin = review.claim("q")  # the same conversation and answer as trace 1, corrected the same way
+    review.submit("q", twin.id, {"helpfulness": 3, "safe": True, "fix": "fixed 1"})
+    deduped = review.export("q", kind="sft", name="sft-set")
+    assert deduped.rows == 2 and deduped.skipped == {"no_correction": 2, "duplicate": 1} and not deduped.created
     again = review.export("q", kind="sft", name="sft-set")
     assert not again.created and again.dataset.version == sft.dataset.version
     with pytest.raises(InvalidInput, match="unknown export kind"):

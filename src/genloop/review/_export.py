@@ -7,6 +7,9 @@
 - ``preference``: pairwise choices (the majority of ``a``/``b``, de-randomised; ties and both-bad are left
   out) and corrections chosen over the original answers.
 
+A row whose content equals an earlier one (the same conversation and answer in two items) is kept once
+(``canonical_digest``, as the feedback export does).
+
 Each export is a ``data`` run ("review export") whose inputs are the queue and every trace and eval item in
 the rows, and whose output is the version, so lineage leads from the data back to what was reviewed.
 """
@@ -21,6 +24,7 @@ from sqlalchemy import insert
 
 from genloop.datasets import DatasetVersion
 from genloop.errors import InvalidInput
+from genloop.feedback._export_redact import canonical_digest
 from genloop.review._agreement import _majority
 from genloop.review._questions import Question
 from genloop.runs._tables import RunRefRow
@@ -77,6 +81,17 @@ def build_rows(kind: str, questions: list[Question], items: list[tuple[Any, list
     rows: list[dict[str, Any]] = []
     used: list[Any] = []
     skipped: Counter[str] = Counter()
+    seen: set[bytes] = set()
+
+    def add(content: dict[str, Any], source: dict[str, Any]) -> bool:
+        """Keep a row unless the same content is in already (two items with one conversation and answer)."""
+        digest = canonical_digest(content)
+        if digest in seen:
+            return False
+        seen.add(digest)
+        rows.append(content | source)
+        return True
+
     for item, answers in items:
         payload = item.payload
         correction = _correction(edit, answers)
@@ -94,13 +109,17 @@ def build_rows(kind: str, questions: list[Question], items: list[tuple[Any, list
                 skipped["no_reference"] += 1
                 continue
             inputs = {"messages": payload["messages"]} if payload.get("messages") else {"input": payload.get("inputs")}
-            rows.append(inputs | {"reference": reference if isinstance(reference, str) else str(reference)} | source)
+            if not add(inputs | {"reference": reference if isinstance(reference, str) else str(reference)}, source):
+                skipped["duplicate"] += 1
+                continue
         elif kind == "sft":
             prompt = _prompt(payload)
             if correction is None or prompt is None:
                 skipped["no_correction" if correction is None else "no_conversation"] += 1
                 continue
-            rows.append({"messages": [*prompt, {"role": "assistant", "content": correction}]} | source)
+            if not add({"messages": [*prompt, {"role": "assistant", "content": correction}]}, source):
+                skipped["duplicate"] += 1
+                continue
         else:
             prompt = _prompt(payload)
             if prompt is None:
@@ -112,13 +131,11 @@ def build_rows(kind: str, questions: list[Question], items: list[tuple[Any, list
                 if choice in ("a", "b"):
                     chosen, rejected_text = ((payload["answer_a"], payload["answer_b"]) if choice == "a"
                                              else (payload["answer_b"], payload["answer_a"]))
-                    rows.append(_pair(prompt, chosen, rejected_text) | source)
-                    made = True
+                    made = add(_pair(prompt, chosen, rejected_text), source)
             if correction is not None and isinstance(answer, str) and " ".join(answer.split()) != " ".join(correction.split()):
-                rows.append(_pair(prompt, correction, answer) | source)
-                made = True
+                made = add(_pair(prompt, correction, answer), source) or made
             if not made:
-                skipped["no_preference"] += 1
+                skipped["no_preference"] += 1  # or only rows identical to earlier ones
                 continue
         used.append(item)
     return rows, used, skipped
