@@ -30,10 +30,10 @@ class RemoteQuality:
     def _post(self, model: Any, op: str, body: dict[str, Any]) -> Any:
         return self._http.post_as(model, f"{self._base}/{op}", json=body, timeout=_LONG)
 
-    def profile(self, ref: str, *, tokenizer: str | None = None, sample: int = 10_000, seed: int = 0
-                ) -> VersionProfile:
+    def profile(self, ref: str, *, tokenizer: str | None = None, sample: int = 10_000, seed: int = 0,
+                near_threshold: float = 0.8) -> VersionProfile:
         return self._post(VersionProfile, "profile", {"ref": ref, "tokenizer": tokenizer, "sample": sample,
-                                                      "seed": seed})
+                                                      "seed": seed, "near_threshold": near_threshold})
 
     def get_profile(self, ref: str) -> VersionProfile:
         return self._http.get_as(VersionProfile, f"{self._base}/profiles/{quote(ref, safe='@')}")

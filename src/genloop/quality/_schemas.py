@@ -115,8 +115,10 @@ class ProfileRequest(BaseModel):
 
     ref: str
     tokenizer: str | None = Field(default=None, description="None: words + punctuation; or a local Hugging Face tokenizer")
-    sample: int = Field(default=20_000, description="Rows sampled for languages, near duplicates, PII, embeddings")
+    sample: int = Field(default=10_000, description="Rows sampled for near duplicates and PII (languages and "
+                                                    "embedding outliers: at most 2,000 of them)")
     seed: int = 0
+    near_threshold: float = Field(default=0.8, description="Jaccard threshold of the near-duplicate estimate")
 
 
 class CleanRequest(BaseModel):

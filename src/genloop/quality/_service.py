@@ -52,6 +52,9 @@ class QualityService:
 
         if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample <= MAX_SAMPLE:
             raise InvalidInput(f"sample must be from 0 to {MAX_SAMPLE} rows, got {sample!r}")
+        from genloop.quality._minhash import check_threshold
+
+        check_threshold(near_threshold)
         job = self._job
         version = job.version(ref)
         loaded = _load_tokenizer(self._tokenizer_path(tokenizer)) if tokenizer else None

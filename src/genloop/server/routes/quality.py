@@ -31,7 +31,7 @@ router = APIRouter(tags=["quality"])
 def profile(project: str, body: ProfileRequest, store: StoreDep, actor: ActorDep) -> VersionProfile:
     """Profile a dataset version (a run); the profile is stored with the run."""
     return QualityService(store, project, actor).profile(body.ref, tokenizer=body.tokenizer, sample=body.sample,
-                                                         seed=body.seed)
+                                                         seed=body.seed, near_threshold=body.near_threshold)
 
 
 @router.get("/projects/{project}/quality/profiles/{ref}", response_model=VersionProfile)
