@@ -83,7 +83,10 @@ def test_series_keys_and_steps_are_checked(http: httpx.Client) -> None:
         error = _assert_envelope(http.post(f"{P}/runs/{run_id}/series", json={"key": key, "points": []}))
         assert "metric name" in error["message"]
     error = _assert_envelope(http.post(f"{P}/runs/{run_id}/series", json={"key": "loss", "points": [[HUGE, 1.0]]}))
-    assert "step" in error["message"]
+    assert "body.points[0][0] is an integer past 64 bits" in error["message"]
+    error = _assert_envelope(http.post(f"{P}/runs/{run_id}/series", json={"key": "loss", "points": [[2**63 - 1, 1.0],
+                                                                                                    [-1, 1.0]]}))
+    assert "step must be an integer >= 0" in error["message"]
 
 
 @pytest.mark.parametrize("text", ["template: |\n  hello\n  \x00\n", "template: \x1b[31m\n", "template: \ud800\n"])
@@ -157,3 +160,13 @@ def test_the_remote_client_sends_unstorable_text_and_raises_the_servers_error(se
         with pytest.raises(InvalidInput, match=r"body\.template holds a lone surrogate"):
             remote.prompts.create("p", template="a \ud800 b")
         assert remote.prompts.create("p", template="ünïcödé ✓").template == "ünïcödé ✓"
+
+
+def test_a_prompt_file_that_is_not_utf8_names_its_line(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from genloop import Client
+    from genloop.errors import InvalidInput
+
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"template: |\r\n" + b"  padding line\r\n" * 2000 + b"  caf\xe9\r\n")  # past text mode's chunk
+    with pytest.raises(InvalidInput, match=r"p\.yaml' line 2002: not valid UTF-8 text \(byte 0xe9\)"):
+        Client(store=store).prompts.create_from_file("p", path)

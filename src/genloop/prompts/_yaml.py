@@ -59,15 +59,17 @@ def field_name(path: Path_) -> str:
 def read_text_file(path: str | Path, what: str = "prompt file") -> str:
     """Read a UTF-8 text file, or raise :class:`InvalidInput` saying why it cannot be read."""
     p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8")
+    try:  # bytes first, so a decoding error's offset is the file's (text mode decodes in chunks)
+        text = p.read_bytes().decode("utf-8")
+        return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads
     except FileNotFoundError:
         raise InvalidInput(f"{what} {str(path)!r} does not exist", hint="check the path") from None
     except IsADirectoryError:
         raise InvalidInput(f"{what} {str(path)!r} is a directory", hint="pass a .yaml file") from None
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start})",
-                           hint="save it as UTF-8") from None
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{what} {str(path)!r} line {line}: not valid UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                           hint="save it as UTF-8", line=line) from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
 
