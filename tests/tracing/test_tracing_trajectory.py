@@ -140,3 +140,39 @@ def test_to_dataset_refuses_bad_input_and_writes_nothing(store) -> None:
     with pytest.raises(InvalidInput):
         service.to_dataset("bad name!", ["ab" * 16])
     assert RunService(store).list(kind="data").total == 0
+
+
+def test_trajectory_and_dataset_in_process_and_over_rest(twin) -> None:
+    import orjson
+
+    from genloop.tracing import otlp_to_records
+
+    twin.traces.record(otlp_to_records(orjson.dumps(_export(_agent_run(GOOD, "Paris"))), "application/json",
+                                       project="default"))
+    traj = twin.traces.trajectory(GOOD[:8])
+    assert [c.name for c in traj.tool_calls] == ["get_weather", "get_time"] and traj.answer.startswith("It is sunny")
+    with pytest.raises(InvalidInput, match="dataset name"):
+        twin.traces.to_dataset("no spaces allowed", [GOOD])
+    with pytest.raises(NotFound):
+        twin.traces.to_dataset("runs", [WRONG])
+    written = twin.traces.to_dataset("runs", [GOOD], expected={GOOD: [{"name": "get_weather"}]})
+    assert written.rows == 1 and written.created and written.dataset.ref == "runs@1"
+
+
+def test_traces_cli(cli, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import orjson
+
+    from genloop.tracing import otlp_to_records
+
+    TraceService(store).record(otlp_to_records(orjson.dumps(_export(_agent_run(GOOD, "Paris"))), "application/json",
+                                               project="default"))
+    shown = cli("traces", "trajectory", GOOD[:8])
+    assert shown.code == 0 and "get_weather" in shown.out and "It is sunny in Paris" in shown.out
+    expected = tmp_path / "expected.json"
+    expected.write_text(json.dumps({GOOD: [{"name": "get_weather", "arguments": {"city": "Paris"}}]}))
+    made = cli("traces", "to-dataset", "agent", GOOD, "--expected", str(expected), "--json")
+    assert made.code == 0, made.err
+    assert made.json()["rows"] == 1 and made.json()["dataset"]["name"] == "agent"
+    expected.write_text("[1, 2]")
+    refused = cli("traces", "to-dataset", "agent", GOOD, "--expected", str(expected))
+    assert refused.code != 0 and "JSON object" in refused.err

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,3 +89,46 @@ def sessions(
                 title="sessions")
     if page.next_cursor:
         typer.echo(f"next page: --cursor {page.next_cursor}")
+
+
+@app.command("trajectory")
+def trajectory(trace_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
+    """Show an agent trace's tool calls in order (OTLP GenAI conventions), its question and final answer."""
+    with get_client(project) as client:
+        found = client.traces.trajectory(trace_id)
+    if as_json:
+        print_json(found)
+        return
+    typer.echo(f"input: {found.input}")
+    print_table([{"name": c.name, "arguments": c.arguments, "id": c.id, "executed": c.executed}
+                 for c in found.tool_calls], ["name", "arguments", "id", "executed"], title="tool calls")
+    typer.echo(f"answer: {found.answer}")
+
+
+@app.command("to-dataset")
+def to_dataset(
+    name: Annotated[str, typer.Argument(help="Dataset to write a new eval version of.")],
+    trace_ids: Annotated[list[str], typer.Argument(help="Trace ids (or unique prefixes), one row each.")],
+    expected: Annotated[Path | None, typer.Option("--expected", help="JSON file: trace id -> expected tool calls.")]
+    = None,
+    message: Annotated[str, typer.Option("--message", "-m")] = "",
+    project: ProjectOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write traces' trajectories (input, answer, tool_calls, expected_tool_calls) as an eval dataset version."""
+    calls = None
+    if expected is not None:
+        try:
+            calls = json.loads(expected.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"cannot read --expected {expected}: {exc}",
+                               hint='write a JSON object {"TRACE_ID": [{"name": ..., "arguments": {...}}]}') from exc
+        if not isinstance(calls, dict):
+            raise InvalidInput(f"--expected {expected} must hold a JSON object of trace id to calls")
+    with get_client(project) as client:
+        written = client.traces.to_dataset(name, trace_ids, expected=calls, message=message)
+    if as_json:
+        print_json(written)
+        return
+    typer.echo(f"wrote {written.dataset.ref} ({written.rows} rows) from run {written.run_id}; evaluate it with the "
+               "tool_calls metric and output_column: answer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ from genloop.client._http import HttpTransport
 from genloop.store import Page
 from genloop.tracing import SessionPage, SpanInfo, TraceInfo, TracePage, TraceView
 from genloop.tracing._dashboard import TrafficSeries
+from genloop.tracing._trajectory import Trajectory, TrajectoryDataset
 
 __all__ = ["RemoteTraces"]
 
@@ -79,3 +81,14 @@ class RemoteTraces:
     def traffic(self, deployment: str, *, hours: float = 24.0, buckets: int = 48) -> TrafficSeries:
         path = f"/projects/{quote(self.project, safe='')}/deployments/{quote(deployment, safe='')}/traffic"
         return self._http.get_as(TrafficSeries, path, params=[("hours", hours), ("buckets", buckets)])
+
+    def trajectory(self, trace_id: str) -> Trajectory:
+        """The trace's question, tool calls in order and final answer."""
+        return self._http.get_as(Trajectory, f"{self._base}/{quote(trace_id.strip(), safe='')}/trajectory")
+
+    def to_dataset(self, name: str, trace_ids: Sequence[str], *, expected: dict[str, Any] | None = None,
+                   message: str = "") -> TrajectoryDataset:
+        """Write the traces' trajectories as a new eval version of dataset ``name``."""
+        payload = self._http.request("POST", f"{self._base}/dataset", json={
+            "name": name, "trace_ids": list(trace_ids), "expected": expected, "message": message})
+        return TrajectoryDataset.model_validate(payload)

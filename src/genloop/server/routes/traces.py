@@ -15,6 +15,7 @@ from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page
 from genloop.tracing import SessionPage, SpanInfo, TraceInfo, TracePage, TraceService, TraceView
 from genloop.tracing._dashboard import TrafficSeries
+from genloop.tracing._trajectory import Trajectory, TrajectoryDataset
 
 router = APIRouter(tags=["traces"], default_response_class=JSONResponse)
 
@@ -123,3 +124,25 @@ def record_traces(project: str, body: TraceRecords, store: StoreDep, actor: Acto
         if not isinstance(rec.get("id"), str):
             raise InvalidInput("every trace record needs a string id (32 hex characters)")
     return Recorded(recorded=TraceService(store, project, actor).record(body.records))
+
+
+@router.get("/projects/{project}/traces/{trace_id}/trajectory", response_model=Trajectory)
+def trace_trajectory(project: str, trace_id: str, store: StoreDep) -> Trajectory:
+    """The trace's question, tool calls in order (GenAI semantic conventions) and final answer."""
+    return TraceService(store, project).trajectory(trace_id)
+
+
+class TrajectoryRequest(BaseModel):
+    """Traces whose trajectories become a new eval dataset version (for the ``tool_calls`` metric)."""
+
+    name: str = Field(description="Dataset to write a new version of")
+    trace_ids: list[str] = Field(description="Trace ids (or unique prefixes), one row each, in this order")
+    expected: dict[str, Any] | None = Field(default=None, description="Trace id to its expected tool calls")
+    message: str = ""
+
+
+@router.post("/projects/{project}/traces/dataset", response_model=TrajectoryDataset, status_code=201)
+def traces_to_dataset(project: str, body: TrajectoryRequest, store: StoreDep, actor: ActorDep) -> TrajectoryDataset:
+    """Write the traces' trajectories (input, answer, tool_calls, expected_tool_calls) as an eval dataset version."""
+    return TraceService(store, project, actor).to_dataset(body.name, body.trace_ids, expected=body.expected,
+                                                          message=body.message)
