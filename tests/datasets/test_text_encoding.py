@@ -76,3 +76,19 @@ def test_nul_and_escaped_text_round_trip(store, server) -> None:  # type: ignore
     response = httpx.post(f"{server.url}/api/v1/projects/default/datasets/s/versions",
                           files={"file": ("s.jsonl", io.BytesIO(surrogate))})
     assert response.status_code == 400 and "s.jsonl line 1" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("loader", "what"), [("genloop.evals._spec:EvalSpec.load", "evaluation spec"),
+                                              ("genloop.tuning._spec:load_spec", "tuning spec")])
+def test_spec_files_that_are_not_utf8_name_the_line(tmp_path: Path, loader: str, what: str) -> None:
+    """The CLI printed a UnicodeDecodeError traceback for an evaluation or tuning spec in Latin-1."""
+    import importlib
+
+    module, _, attr = loader.partition(":")
+    target: object = importlib.import_module(module)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(b"dataset: d\n# " + LATIN1 + b"\n")
+    with pytest.raises(InvalidInput, match=rf"{what} '.*spec\.yaml' line 2: not valid UTF-8 text \(byte 0xe9\)"):
+        target(path)  # type: ignore[operator]

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from genloop.errors import InvalidInput
+from genloop.prompts._yaml import read_text_file
 
 __all__ = ["CandidateSpec", "EvalSpec", "JudgeSpec", "canonical_hash"]
 
@@ -175,7 +176,7 @@ class EvalSpec(BaseModel):
             path = Path(source)
             if not path.exists():
                 raise InvalidInput(f"spec file {str(path)!r} does not exist", hint="check the path")
-            origin, source = str(path), path.read_text()
+            origin, source = str(path), read_text_file(path, "evaluation spec")  # not UTF-8: names the line
         if isinstance(source, str):
             try:
                 source = yaml.safe_load(source)

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from genloop.errors import InvalidInput
+from genloop.prompts._yaml import read_text_file
 from genloop.refs import parse_ref, validate_name
 
 __all__ = ["ADAPTER_METHODS", "DEFAULT_LR", "PREFERENCE_METHODS", "SFT_METHODS", "LoraSettings", "TuneEval",
@@ -157,7 +158,7 @@ def load_spec(source: str | Path | dict[str, Any] | TuneSpec) -> TuneSpec:
         path = Path(source)
         if not path.exists():
             raise InvalidInput(f"spec file {str(path)!r} does not exist", hint="check the path")
-        origin, source = str(path), path.read_text()
+        origin, source = str(path), read_text_file(path, "tuning spec")  # not UTF-8: names the line
     if isinstance(source, str):
         try:
             source = yaml.safe_load(source)
