@@ -13,10 +13,14 @@ from genloop.tracing._trajectory import ToolCall, Trajectory, TrajectoryDataset
 from genloop.tracing._writer import TraceWriter
 
 __all__ = [
+    "SessionInfo",
+    "SessionPage",
     "SpanInfo",
     "SpoolDrainer",
     "TraceInfo",
+    "TracePage",
     "TraceService",
+    "TraceView",
     "ToolCall",
     "TraceWriter",
     "Trajectory",

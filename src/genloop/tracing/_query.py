@@ -3,7 +3,7 @@
 Every page is ordered newest first by ``(started_at, id)`` and continues from an opaque cursor (the last
 row's time and id), so page 1,000 costs what page 1 costs. Each filter has a ``(project, filter, time)``
 index (migration 0005). Text search reads SQLite's FTS5 table ``traces_fts`` or PostgreSQL's ``search``
-tsvector column (GIN). Totals are counted up to :data:`COUNT_CAP` rows; beyond it the page says the total
+tsvector column (GIN). Totals are counted up to :data:`COUNT_CAP` (1,000) rows; beyond it the page says the total
 is a lower bound (``total_exact`` False) instead of paying a full ``COUNT(*)``.
 """
 
@@ -25,8 +25,8 @@ from genloop.tracing._tables import TraceRow
 
 __all__ = ["COUNT_CAP", "GUARDRAIL_ACTIONS", "TraceFilters", "decode_cursor", "encode_cursor", "strongest_action"]
 
-COUNT_CAP = 10_000
-DRIVE_CAP = 20_000
+COUNT_CAP = 1_000
+DRIVE_CAP = 5_000
 GUARDRAIL_ACTIONS = ("flag", "mask", "redact", "block")
 _STRENGTH = {name: i for i, name in enumerate(GUARDRAIL_ACTIONS)}
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -127,18 +127,26 @@ class TraceFilters:
             query = query.where(_matches(self.search, dialect))
         return query
 
-    def small_driver(self, session: Session, project_id: int, dialect: str) -> bool:
-        """SQLite only: True when the search matches (or the traces with feedback) are at most
-        :data:`DRIVE_CAP`, so reading them first beats walking the time index until a page is full."""
+    def small_driver(self, session: Session, project_id: int, dialect: str) -> int | None:
+        """SQLite only: how many traces the search matches (or have feedback) when that is at most
+        :data:`DRIVE_CAP`, so reading them first beats walking the time index until a page is full;
+        None otherwise (or when there is no such set)."""
         if dialect != "sqlite" or (self.search is None and self.feedback is not True):
-            return False
+            return None
         if self.search is not None:
             words = " ".join('"' + w + '"' for w in search_words(self.search))
             found = text("SELECT count(*) FROM (SELECT rowid FROM traces_fts WHERE traces_fts MATCH :q LIMIT :n)")
             n = session.execute(found, {"q": words, "n": DRIVE_CAP + 1}).scalar() or 0
         else:
-            n = session.scalar(select(func.count()).select_from(_rated(project_id).limit(DRIVE_CAP + 1).subquery()))
-        return int(n or 0) <= DRIVE_CAP
+            rated = _rated(project_id).distinct().limit(DRIVE_CAP + 1).subquery()
+            n = session.scalar(select(func.count()).select_from(rated))
+        return int(n or 0) if int(n or 0) <= DRIVE_CAP else None
+
+    def only_driver(self) -> bool:
+        """True when the search (alone) or feedback=True (alone) is the only filter."""
+        others = [self.deployment, self.variant, self.status, self.user, self.session_id, self.model, self.since,
+                  self.until, self.metadata, self.guardrail]
+        return not any(v not in (None, "", {}) for v in others) and ((self.search is None) != (self.feedback is not True))
 
 
 def _rated(project_id: int) -> Select[Any]:

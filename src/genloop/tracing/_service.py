@@ -157,9 +157,13 @@ class TraceService(TraceViews):
                 filters.apply(select(TraceRow), 0, "sqlite")  # bad filters are refused even here
                 return TracePage(items=[], total=0, offset=offset, limit=limit)
             dialect = session.get_bind().dialect.name
-            drive = filters.small_driver(session, project.id, dialect)
-            keys = filters.apply(select(TraceRow.id, TraceRow.started_at), project.id, dialect, drive=drive)
-            total, exact = bounded_count(session, keys)
+            driver = filters.small_driver(session, project.id, dialect)
+            keys = filters.apply(select(TraceRow.id, TraceRow.started_at), project.id, dialect,
+                                 drive=driver is not None)
+            if driver is not None and filters.only_driver() and filters.search is None:
+                total, exact = driver, True  # the traces with feedback, counted already
+            else:
+                total, exact = bounded_count(session, keys)
             if cursor:
                 keys = after_cursor(keys, cursor)
             # the page's keys first (an index-only walk), then its rows

@@ -20,7 +20,7 @@ class TraceRow(Base):
         # every filter of the trace list reads an index in (filter, time) order: keyset pages stay cheap
         Index("ix_traces_project_time", "project_id", "started_at", "id"),
         Index("ix_traces_project_deployment_time", "project_id", "deployment", "started_at", "id"),
-        Index("ix_traces_project_variant_time", "project_id", "variant", "started_at", "id"),
+        Index("ix_traces_project_variant_time", "project_id", "deployment", "variant", "started_at", "id"),
         Index("ix_traces_project_status_time", "project_id", "status", "started_at", "id"),
         Index("ix_traces_project_user_time", "project_id", "user_id", "started_at", "id"),
         Index("ix_traces_project_session_time", "project_id", "session_id", "started_at", "id"),

@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, case, cast, func, literal, select, tuple_
+from sqlalchemy import String, case, cast, func, literal, select
 from sqlalchemy.orm import defer
 
 from genloop.errors import InvalidInput, NotFound
@@ -102,12 +102,12 @@ class TraceViews(TraceTrajectories):
                 scan = scan.where(TraceRow.user_id == user)
             if deployment:
                 scan = scan.where(TraceRow.deployment == deployment)
-            if before is not None:
-                scan = scan.where(tuple_(TraceRow.started_at, TraceRow.session_id)
-                                  < tuple_(literal(before[0], UTCDateTime()), literal(before[1], String())))
+            if before is not None:  # sessions shown already are dropped below, after their last trace is known
+                scan = scan.where(TraceRow.started_at <= literal(before[0], UTCDateTime()))
             seen: dict[str, dt.datetime] = {}
             scanned = 0
-            for sid, when in session.execute(scan.order_by(TraceRow.started_at.desc(), TraceRow.session_id.desc())
+            # newest first in the time index's own order: a walk, never a sort
+            for sid, when in session.execute(scan.order_by(TraceRow.started_at.desc(), TraceRow.id.desc())
                                              .limit(_SESSION_SCAN)):
                 scanned += 1
                 seen.setdefault(sid, when)

@@ -31,7 +31,7 @@ _OLD["ix_traces_project_deployment_time"] = ["project_id", "deployment", "starte
 # (filter, time, id): the page order (time, id) comes straight from the filter's index, so no plan sorts
 _NEW = {"ix_traces_project_time": ["project_id", "started_at", "id"],
         "ix_traces_project_deployment_time": ["project_id", "deployment", "started_at", "id"],
-        "ix_traces_project_variant_time": ["project_id", "variant", "started_at", "id"],
+        "ix_traces_project_variant_time": ["project_id", "deployment", "variant", "started_at", "id"],
         "ix_traces_project_status_time": ["project_id", "status", "started_at", "id"],
         "ix_traces_project_user_time": ["project_id", "user_id", "started_at", "id"],
         "ix_traces_project_session_time": ["project_id", "session_id", "started_at", "id"],
