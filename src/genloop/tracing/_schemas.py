@@ -70,7 +70,7 @@ class TraceInfo(BaseModel):
 
 class TracePage(Page[TraceInfo]):
     """A page of traces, newest first. Pass ``next_cursor`` back as ``cursor`` for the next page (keyset:
-    deep pages cost what the first costs). ``total`` is exact up to 10,000 matches; beyond that it is a
+    deep pages cost what the first costs). ``total`` is exact up to 1,000 matches; beyond that it is a
     lower bound and ``total_exact`` is False."""
 
     next_cursor: str | None = Field(default=None, description="Opaque token of the next page; None on the last")
