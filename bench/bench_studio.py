@@ -192,11 +192,12 @@ def main() -> None:
     parser.add_argument("--eval-items", type=int, default=2000)
     parser.add_argument("--postgres", help="also seed and measure a PostgreSQL database (an empty one)")
     parser.add_argument("--home", help="keep the SQLite store here (default: a temporary directory)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL (--postgres) only")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE on SQLite too (PostgreSQL always)")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}, {args.traces:,} traces",
           file=sys.stderr)
-    targets = [("sqlite", Settings(home=args.home or tempfile.mkdtemp(prefix="bench-studio-")))]
+    targets = [] if args.skip_sqlite else [("sqlite", Settings(home=args.home or tempfile.mkdtemp(prefix="bench-studio-")))]
     if args.postgres:
         targets.append(("postgres", Settings(home=tempfile.mkdtemp(prefix="bench-studio-pg-"),
                                              database_url=args.postgres)))

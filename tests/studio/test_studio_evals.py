@@ -34,7 +34,7 @@ def test_runs_run_items_and_compare(web: TestClient, store: Store) -> None:
     assert "qa-base" in listing and "qa-new" in listing and "exact_match &gt;= 0.5" in listing
     assert "badge-passed" in listing and "badge-failed" in listing  # base passes the gate, new does not
     run = web.get(f"/projects/alpha/evals/{a}").text
-    assert "exact_match" in run and "12 items" in run and "no &lt;b&gt;idea&lt;/b&gt;" in run
+    assert "exact_match" in run and "12 items" in run and "no &lt;b&gt;idea&lt;/b&gt;" in run and "_metrics" not in run
     worst = web.get(f"/projects/alpha/evals/{a}?show=worst&metric=exact_match").text
     assert worst.index("no &lt;b&gt;idea") < worst.index("What is 1 plus 1")
     assert web.get(f"/projects/alpha/evals/{a}?show=weird").status_code == 400

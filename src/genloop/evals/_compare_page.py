@@ -152,7 +152,7 @@ def _rows(session: Session, run_id: str, candidate: str, examples: list[str]) ->
 def _explanations(row: EvalItemRow | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for judge, verdict in ((row.judgments if row else None) or {}).items():
-        if isinstance(verdict, dict) and verdict.get("explanation"):
+        if not str(judge).startswith("_") and isinstance(verdict, dict) and verdict.get("explanation"):
             out[str(judge)] = str(verdict["explanation"])
     return out
 
@@ -227,7 +227,7 @@ def run_items(session: Session, run_id: str, *, show: str = "all", metric: str |
 
 
 def _verdicts(judgments: Any) -> list[dict[str, Any]]:
-    return [v for v in (judgments or {}).values() if isinstance(v, dict)]
+    return [v for k, v in (judgments or {}).items() if not str(k).startswith("_") and isinstance(v, dict)]
 
 
 def _disagree(verdicts: list[dict[str, Any]]) -> bool:
