@@ -9,9 +9,11 @@ from genloop.studio.routes import (
     evals,
     home,
     models,
+    optimize,
     playground,
     prompts,
     quality,
+    rag,
     review,
     runs,
     traces,
@@ -31,4 +33,6 @@ ROUTERS = [
     audit.router,
     review.router,
     quality.router,
+    optimize.router,
+    rag.router,
 ]
