@@ -128,3 +128,21 @@ def test_model_page_shows_the_comparison_its_tuning_recorded(web: TestClient, st
     assert "chrf" in table and "[0.15, 0.2]" in table and "40 / 0 / 0" in table
     assert "tuned on golden" in page  # the evaluation run named by the metadata
     assert "1 key: files" in page  # the rest of the metadata, folded
+
+
+def test_lineage_draws_the_traffic_a_run_read() -> None:
+    from genloop.runs import LineageNode
+    from genloop.studio._graph import layout_lineage
+
+    if "input_trace_count" not in LineageNode.model_fields:
+        pytest.skip("this lineage records no trace inputs")
+    run = {"id": "r1", "kind": "data", "name": "feedback export", "status": "succeeded",
+           "started_at": "2025-01-01T00:00:00Z"}
+    node = LineageNode.model_validate({"entity_type": "dataset", "name": "fixes", "version": 1,
+                                       "ref": "dataset:fixes@1", "produced_by": run,
+                                       "input_traces": ["a" * 32, "b" * 32], "input_trace_count": 2})
+    graph = layout_lineage(node, "alpha")
+    traces = next(n for n in graph.nodes if n.kind == "trace")
+    assert traces.label == "2 traces" and traces.href == "/projects/alpha/traces"
+    assert any(e.source == traces.key and e.target == "run:r1" for e in graph.edges)
+    assert traces.x < next(n for n in graph.nodes if n.kind == "run").x  # drawn left of the run

@@ -81,6 +81,15 @@ def layout_lineage(root: LineageNode, project: str) -> Graph:
             for source in item.inputs:
                 visit(source, depth + 2, seen)
                 edges[(source.ref, run_key)] = GraphEdge(source.ref, run_key, "read")
+            traces = getattr(item, "input_trace_count", 0)
+            if traces:  # the traffic the run read (a feedback export): one box for all of them
+                ids = getattr(item, "input_traces", [])
+                trace_key = f"traces:{run.id}"
+                href = (f"/projects/{project}/traces/{ids[0]}" if traces == 1 and ids
+                        else f"/projects/{project}/traces")
+                place(trace_key, GraphNode(trace_key, "trace", f"{traces:,} trace{'s' if traces != 1 else ''}",
+                                           "traffic read", href), depth + 2)
+                edges[(trace_key, run_key)] = GraphEdge(trace_key, run_key, "read")
         if item.parent is not None and not any(source.ref == item.parent.ref for source in item.inputs):
             # a base that the producing run also read is drawn through the run, not with a second edge
             visit(item.parent, depth + 1, seen)
