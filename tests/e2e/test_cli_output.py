@@ -29,3 +29,17 @@ def test_version_flag() -> None:
         done = subprocess.run([sys.executable, "-m", "genloop.cli.main", *args], capture_output=True, text=True,
                               env=_env())
         assert (done.returncode, done.stdout.strip()) == (0, __version__), done.stderr
+
+
+def test_lineage_lists_the_input_traces() -> None:
+    from rich.console import Console
+
+    from genloop.cli.lineage import lineage_tree
+    from genloop.runs import LineageNode
+
+    node = LineageNode(entity_type="dataset", name="sft", version=1, ref="dataset:sft@1",
+                       input_traces=[str(i) * 32 for i in range(7)], input_trace_count=7)
+    console = Console(width=200, record=True, file=__import__("io").StringIO())
+    console.print(lineage_tree(node))
+    text = console.export_text()
+    assert "input: 7 traces" in text and "000000000000, 111111111111" in text and "(2 more)" in text

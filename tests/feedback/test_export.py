@@ -69,6 +69,7 @@ def test_sft_export_dedups_and_traces_lineage(client, store: Store) -> None:
     assert run.summary["trace_ids"] == sorted([t1, t3]) and run.summary["trace_ids_hash"] == result.trace_ids_hash
     lineage = client.runs.lineage("dataset:support-sft@1")
     assert lineage.produced_by is not None and lineage.produced_by.id == result.run_id
+    assert lineage.input_trace_count == 2 and set(lineage.input_traces) == {t1, t3}  # the traffic it came from
 
     again = client.feedback.export(kind="sft", name="support-sft", deployment="bot")
     assert (again.created, again.dataset.ref) == (False, "support-sft@1")

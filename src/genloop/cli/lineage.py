@@ -54,3 +54,9 @@ def _grow(tree: Tree, node: LineageNode) -> None:
         if node.parent is not None and child.ref == node.parent.ref:
             continue  # a tuned model's base is also its run's input: shown once, as the base
         _grow(tree.add(_label(child, "input: ")), child)
+    if node.input_trace_count:
+        shown = ", ".join(t[:12] for t in node.input_traces[:5])
+        more = f", ... ({node.input_trace_count - 5} more)" if node.input_trace_count > 5 else ""
+        plural = "trace" if node.input_trace_count == 1 else "traces"
+        tree.add(f"input: [bold]{node.input_trace_count} {plural}[/bold]  [dim]{shown}{more}; "
+                 "genloop traces show ID[/dim]")

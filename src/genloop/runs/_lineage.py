@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from genloop.errors import GenLoopError, InvalidInput
@@ -51,6 +51,8 @@ class _Walker:
         node = LineageNode(entity_type=entity_type, name=name, version=version, ref=f"{entity_type}:{name}@{version}",
                            produced_by=RunSummary.model_validate(run) if run is not None else None)
         inputs = self._inputs(run.id) if run is not None else []
+        if run is not None:
+            node.input_traces, node.input_trace_count = self._traces(run.id)
         if remaining <= 0 or key in path:
             node.truncated = bool(inputs or parent)
             return node
@@ -85,6 +87,13 @@ class _Walker:
             .order_by(RunRow.started_at, RunRow.id)
             .limit(1)
         )
+
+    def _traces(self, run_id: str) -> tuple[list[str], int]:
+        """The first 100 trace ids a run read, and how many it read."""
+        where = (RunRefRow.run_id == run_id, RunRefRow.direction == "input", RunRefRow.entity_type == "trace")
+        ids = list(self.session.scalars(select(RunRefRow.entity_name).where(*where).order_by(RunRefRow.id).limit(100)))
+        count = len(ids) if len(ids) < 100 else int(self.session.scalar(select(func.count()).where(*where)) or 0)
+        return ids, count
 
     def _inputs(self, run_id: str) -> list[Key]:
         edges = self.session.scalars(

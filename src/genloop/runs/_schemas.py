@@ -107,4 +107,7 @@ class LineageNode(BaseModel):
     produced_by: RunSummary | None = None
     inputs: list[LineageNode] = Field(default_factory=list)
     parent: LineageNode | None = None
+    input_traces: list[str] = Field(default_factory=list, description="Trace ids the producing run read (feedback "
+                                    "exports: the traffic the data came from), the first 100")
+    input_trace_count: int = Field(default=0, description="How many traces the producing run read in all")
     truncated: bool = False
