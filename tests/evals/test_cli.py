@@ -68,6 +68,8 @@ def test_gates_one_grammar_default_candidate_and_each_verdict_once(cli: Any, loc
     path.write_text(yaml.safe_dump(spec))
     run = cli("eval", "run", path, "--gate", "exact_match.ci_low>=0.3", "--gate", "base.exact_match.ci_high<=1")
     verdicts = [line for line in run.out.splitlines() if line.startswith("gate ")]
+    assert "cost $0.0000 (what its model calls cost; $0.0000 of it spent now, the rest answered from the call " \
+        "cache)" in run.out  # what `cost ... (spent ...)` meant
     assert verdicts == ["gate new.exact_match.ci_low = 0 >= 0.3: fail (0.3 short)",
                         "gate base.exact_match.ci_high = 0.8619 <= 1: pass"], run.out
     assert run.out.count("exact_match.ci_low =") == 1 and "exact_match.ci_low" not in run.err.replace(

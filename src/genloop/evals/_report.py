@@ -46,7 +46,8 @@ _PAIR_HEAD = ["judge", "pair", "W/T/L", "win rate of", "win rate", "95% CI", "co
 def _header(result: EvalResult) -> list[str]:
     lines = [f"run {result.run_id} ({result.name}): {result.status}" + (f", {result.reason}" if result.reason else ""),
              f"dataset {result.dataset}; items {result.completed_items}/{result.planned_items} done, "
-             f"{result.error_items} in error; cost ${result.cost:.4f} (spent ${result.spent:.4f})"]
+             f"{result.error_items} in error; cost ${result.cost:.4f} (what its model calls cost; "
+             f"${result.spent:.4f} of it spent now, the rest answered from the call cache)"]
     if result.error:
         lines.append(f"error: {result.error}")
     lines.extend(w for w in result.warnings if w.startswith("contamination:"))
