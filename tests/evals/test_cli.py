@@ -80,3 +80,17 @@ def test_gates_one_grammar_default_candidate_and_each_verdict_once(cli: Any, loc
     assert "new.exact_match[.ci_low|.ci_high]" in unknown.out and "base.exact_match[.ci_low|.ci_high]" in unknown.out
     bad = cli("eval", "gate", local.evals.list().items[0].id, "--gate", "exact_match=>0.3")
     assert bad.code == 1 and "[CANDIDATE.]METRIC[.ci_low|.ci_high] OP NUMBER" in bad.err
+
+
+def test_items_show_why_a_judge_verdict_could_not_be_read(cli: Any, local: Any, golden: str,
+                                                          tmp_path: Path) -> None:
+    local.models.register("mumbler", kind="provider", uri="mock:judge", config={"reply": "Hard to say, really."})
+    spec = spec_for(golden, judges=[{"name": "quality", "model": "mumbler"}], metrics=["exact_match"],
+                    candidates=[{"name": "new", "output_column": "new"}])
+    path = tmp_path / "eval.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    run = cli("eval", "run", path, "--json")
+    items = cli("eval", "items", run.json()["run_id"], "--limit", "1")
+    assert "quality: unread (" in items.out and "it said 'Hard to say, really.'" in items.out, items.out
+    raw = cli("eval", "items", run.json()["run_id"], "--limit", "1", "--json").json()["items"][0]
+    assert raw["judgments"]["quality"]["samples"][0]["raw"] == "Hard to say, really."

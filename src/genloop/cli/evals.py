@@ -118,7 +118,21 @@ def items(run_id: str, project: ProjectOpt = "default", offset: int = 0, limit: 
     if json_out:
         print_json(page)
     else:
-        print_table(page.items, ["example_id", "candidate", "repeat", "status", "output", "scores", "error"])
+        rows = [{**item.model_dump(), "judges": _judgments(item.judgments)} for item in page.items]
+        print_table(rows, ["example_id", "candidate", "repeat", "status", "output", "scores", "judges", "error"])
+
+
+def _judgments(judgments: dict[str, Any]) -> str:
+    """Each judge's score, or why its answer could not be read and what it said (the raw text, cut)."""
+    parts = []
+    for name, judgment in judgments.items():
+        if judgment.get("score") is not None or judgment.get("winner") is not None:
+            parts.append(f"{name}={judgment.get('score', judgment.get('winner'))}")
+            continue
+        sample = next((s for s in judgment.get("samples") or [] if s.get("error")), {})
+        raw = str(sample.get("raw", ""))[:80].replace("\n", " ")
+        parts.append(f"{name}: unread ({judgment.get('error') or sample.get('error')}; it said {raw!r})")
+    return "; ".join(parts)
 
 
 @app.command("compare")
