@@ -120,8 +120,9 @@ def _keep(show: str, outcome: str | None) -> bool:
 
 def _scores(session: Session, run_id: str, wanted: str | None) -> tuple[dict[str, tuple[int, dict[str, Any]]], str]:
     """Per example of the run's candidate: its index and its scores (mean over repeats of the ok items)."""
-    rows = session.execute(select(EvalItemRow.example_id, EvalItemRow.example_index, EvalItemRow.candidate,
-                                  EvalItemRow.status, EvalItemRow.scores).where(EvalItemRow.run_id == run_id)).all()
+    rows = session.connection().execute(  # Core, not the ORM: thousands of small rows
+        select(EvalItemRow.example_id, EvalItemRow.example_index, EvalItemRow.candidate, EvalItemRow.status,
+               EvalItemRow.scores).where(EvalItemRow.run_id == run_id)).all()
     names = sorted({r[2] for r in rows})
     if wanted is None and len(names) != 1:
         raise InvalidInput(f"run {run_id} has {len(names)} candidates ({', '.join(names)}); say which to compare",
@@ -199,7 +200,7 @@ def run_items(session: Session, run_id: str, *, show: str = "all", metric: str |
     not pass it), ``disagree`` (judges, or one judge's samples, that differ), ``worst`` (lowest ``metric``)."""
     if show not in ITEM_FILTERS:
         raise InvalidInput(f"invalid item filter {show!r}", hint=f"use one of {', '.join(ITEM_FILTERS)}")
-    rows = session.execute(select(EvalItemRow.id, EvalItemRow.example_index, EvalItemRow.status,
+    rows = session.connection().execute(select(EvalItemRow.id, EvalItemRow.example_index, EvalItemRow.status,
                                   EvalItemRow.scores, EvalItemRow.judgments)
                            .where(EvalItemRow.run_id == run_id).order_by(EvalItemRow.example_index,
                                                                          EvalItemRow.candidate, EvalItemRow.repeat)).all()
