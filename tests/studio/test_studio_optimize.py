@@ -44,8 +44,10 @@ def _finish(store: Store, run_id: str, significant: bool, project: str = "defaul
     held = HeldOutResult(eval_run="e" * 32, metric="exact_match", n=20, original=0.4, best=0.75, delta=0.35,
                          ci_low=0.12, ci_high=0.55, p_value=0.004, test="sign test", significant=significant,
                          verdict=verdict)
+    saved = RunService(store, project).get(run_id).params["state"]["candidates"][1:]
+    scored = [CandidateScore(**{k: c.get(k) for k in CandidateScore.model_fields}) for c in saved]
     result = OptimizeResult(run_id=run_id, status="succeeded", strategy="meta", metric="exact_match",
-                            original=original, best=best, candidates=[best], held_out=held, calls=40, cost=0.02)
+                            original=original, best=best, candidates=scored, held_out=held, calls=40, cost=0.02)
     RunService(store, project).finish(run_id, "succeeded", summary=result.model_dump(mode="json"))
 
 
@@ -64,7 +66,8 @@ def test_optimization_pages_poll_while_running_then_show_the_verdict(web: TestCl
     RunService(store).log_params(run_id, {"state": state})
     block = web.get(f"/projects/default/optimize/{run_id}/candidates",
                     headers={"HX-Request": "true", "HX-Target": "candidates"}).text
-    assert block.lstrip().startswith('<section id="candidates"') and "support@3" in block and "<html" not in block
+    assert '<section id="candidates"' in block and "support@3" in block and "<html" not in block
+    assert 'id="run-status" hx-swap-oob="true"' in block
 
     _finish(store, run_id, significant=True)
     done = web.get(f"/projects/default/optimize/{run_id}").text

@@ -34,15 +34,16 @@ def optimization(project: str, run_id: str, studio: StudioDep) -> Response:
     """One optimization: its spec, the original and every candidate with intervals, the held-out verdict."""
     studio.check("GET", f"/projects/{project}/runs/{run_id}")
     view = optimization_view(RunService(studio.store, project).get(run_id))
-    return studio.render("optimize/run.html", project=project, o=view, poll=POLL_SECONDS)
+    return studio.render("optimize/run.html", project=project, o=view, poll=POLL_SECONDS, oob=False)
 
 
 @router.get("/projects/{project}/optimize/{run_id}/candidates")
 def candidates(project: str, run_id: str, studio: StudioDep) -> Response:
-    """The candidates block alone (what a running optimization's page polls); it stops polling once finished."""
+    """The candidates block alone (what a running optimization's page polls), with the run's status badge
+    swapped out of band; it stops polling once the run has finished."""
     studio.check("GET", f"/projects/{project}/runs/{run_id}")
     view = optimization_view(RunService(studio.store, project).get(run_id))
-    return studio.render("optimize/_candidates.html", project=project, o=view, poll=POLL_SECONDS)
+    return studio.render("optimize/_candidates.html", project=project, o=view, poll=POLL_SECONDS, oob=True)
 
 
 def optimization_view(run: Run) -> dict[str, Any]:
