@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import String, case, cast, func, literal, literal_column, select
 from sqlalchemy.orm import defer
 
 from genloop.errors import InvalidInput, NotFound
@@ -96,8 +96,9 @@ class TraceViews(TraceTrajectories):
             project = find_project(session, self.project)
             if project is None:
                 return SessionPage(items=[])
+            # "+traces.session_id" keeps the session index out: the walk is down the time index, unsorted
             scan = select(TraceRow.session_id, TraceRow.started_at).where(
-                TraceRow.project_id == project.id, TraceRow.session_id.is_not(None))
+                TraceRow.project_id == project.id, literal_column("+traces.session_id").is_not(None))
             if user:
                 scan = scan.where(TraceRow.user_id == user)
             if deployment:
@@ -107,12 +108,14 @@ class TraceViews(TraceTrajectories):
             seen: dict[str, dt.datetime] = {}
             scanned = 0
             # newest first in the time index's own order: a walk, never a sort
-            for sid, when in session.execute(scan.order_by(TraceRow.started_at.desc(), TraceRow.id.desc())
-                                             .limit(_SESSION_SCAN)):
+            rows = session.execute(scan.order_by(TraceRow.started_at.desc(), TraceRow.id.desc()).limit(_SESSION_SCAN),
+                                   execution_options={"yield_per": 100})  # stop reading once enough are seen
+            for sid, when in rows:
                 scanned += 1
                 seen.setdefault(sid, when)
                 if len(seen) > 4 * limit:
                     break
+            rows.close()
             exhausted = scanned < _SESSION_SCAN and len(seen) <= 4 * limit
             ids = list(seen)
             if not ids:
