@@ -97,8 +97,10 @@ class TraceViews(TraceTrajectories):
             if project is None:
                 return SessionPage(items=[])
             # "+traces.session_id" keeps the session index out: the walk is down the time index, unsorted
+            sqlite = session.get_bind().dialect.name == "sqlite"
+            has_session = literal_column("+traces.session_id") if sqlite else TraceRow.session_id
             scan = select(TraceRow.session_id, TraceRow.started_at).where(
-                TraceRow.project_id == project.id, literal_column("+traces.session_id").is_not(None))
+                TraceRow.project_id == project.id, has_session.is_not(None))
             if user:
                 scan = scan.where(TraceRow.user_id == user)
             if deployment:
@@ -141,6 +143,7 @@ class TraceViews(TraceTrajectories):
                 items.append(SessionInfo(session_id=sid, traces=int(n), first_at=first, last_at=last,
                                          users=sorted(users.get(sid, ()))[:20], errors=int(errors or 0),
                                          tokens=int(tokens or 0), cost_usd=float(cost or 0.0)))
+            items.sort(key=lambda i: (i.last_at, i.session_id), reverse=True)  # the cursor's order
             more = len(items) > limit or not exhausted
             items = items[:limit]
             nxt = _encode(items[-1].last_at, items[-1].session_id) if more and items else None
