@@ -100,7 +100,8 @@ def _swagger_ui(app: FastAPI) -> None:
     assets = f"{API_PREFIX}/docs/assets"
     app.mount(assets, StaticFiles(directory=Path(__file__).parent / "static" / "swagger"), name="swagger-assets")
 
-    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    # response_model=None: the annotation names a class imported here, which fastapi < 0.116 cannot resolve
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False, response_model=None)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url=f"{API_PREFIX}/openapi.json", title="GenLoop API",
                                    swagger_js_url=f"{assets}/swagger-ui-bundle.js",
