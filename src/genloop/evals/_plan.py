@@ -28,6 +28,7 @@ class Candidate:
     target: ModelTarget | None = None
     prompt: Any = None  # a pinned PromptVersion
     params: dict[str, Any] = field(default_factory=dict)
+    function: Any = None  # the Python callable of a 'callable' candidate
 
     def messages(self, row: dict[str, Any], input_column: str) -> list[dict[str, Any]]:
         """The chat messages this candidate sends for ``row``."""
@@ -81,7 +82,7 @@ class Plan:
         if self.spec.input_column in example.row:
             return _text(example.row[self.spec.input_column])
         for candidate in self.candidates:
-            if candidate.spec.output_column is None:
+            if candidate.spec.output_column is None and candidate.spec.callable is None:
                 messages = candidate.messages(example.row, self.spec.input_column)
                 return "\n\n".join(_text(m.get("content")) for m in messages if m.get("role") == "user")
         return _text(self.inputs_of(example))
@@ -95,6 +96,27 @@ def _text(value: Any) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def import_callable(path: str, candidate: str) -> Any:
+    """The function ``module:function`` (``module:Class.method`` too) names; InvalidInput naming what is missing."""
+    import importlib
+
+    module_name, sep, attribute = path.partition(":")
+    hint = "write callable: 'package.module:function' (importable where the evaluation runs)"
+    if not sep or not module_name or not attribute or "<locals>" in attribute:
+        raise InvalidInput(f"candidate {candidate!r}: callable {path!r} is not 'module:function'", hint=hint)
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidInput(f"candidate {candidate!r}: cannot import module {module_name!r}: {exc}", hint=hint) from exc
+    for part in attribute.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            raise InvalidInput(f"candidate {candidate!r}: module {module_name!r} has no {attribute!r}", hint=hint)
+    if not callable(found):
+        raise InvalidInput(f"candidate {candidate!r}: {path!r} is not callable", hint=hint)
+    return found
 
 
 def judge_registry() -> dict[str, type]:
@@ -182,10 +204,12 @@ def build_plan(spec: EvalSpec, *, datasets: Any, prompts: Any, models: Any) -> P
             inputs.append(f"prompt:{candidate.prompt.ref}")
             for variable in candidate.prompt.variables:
                 need(variable, f"candidate {name!r}: prompt {candidate.prompt.ref} variable {variable!r}")
+        elif cspec.callable is not None:
+            candidate.function = cspec._function or import_callable(cspec.callable, name)
         elif cspec.output_column is None and spec.input_column not in columns and "messages" not in columns:
             need(spec.input_column, f"candidate {name!r} (no prompt) input_column")
         model_ref = cspec.model or (candidate.prompt.model if candidate.prompt is not None else None)
-        if cspec.output_column is None:
+        if cspec.output_column is None and cspec.callable is None:
             if not model_ref:
                 raise InvalidInput(f"candidate {name!r}: prompt {candidate.prompt.ref} names no model",
                                    hint="add 'model: provider:model' to the candidate")

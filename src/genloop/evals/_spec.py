@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_serializer,
     field_validator,
@@ -51,20 +52,43 @@ def canonical_hash(obj: Any) -> str:
 
 class CandidateSpec(BaseModel):
     """One system under test: a prompt ref plus a model (``provider:model`` or registry ``NAME@ref``),
-    a model alone (the dataset's ``messages`` or input column is sent), or a column of precomputed outputs."""
+    a model alone (the dataset's ``messages`` or input column is sent), a column of precomputed outputs, or a
+    Python callable (``module:function``, or in the SDK the function itself) called with each row."""
 
     model_config = ConfigDict(extra="forbid")
+    _function: Any = PrivateAttr(default=None)
 
     name: str | None = Field(default=None, description="Label in reports; default the output column or model.")
     prompt: str | None = Field(default=None, description="Prompt reference NAME@ref rendered with each row.")
     model: str | None = Field(default=None, description="'provider:model' or a registry model NAME@ref.")
     output_column: str | None = Field(default=None, description="Dataset column holding precomputed outputs.")
+    callable: str | None = Field(default=None, description=(
+        "'module:function' called with the row (a dict), sync or async; it returns the answer text, or a dict "
+        "with 'output' and fields the metrics and judges read (contexts, tool_calls, retrieved_ids)."))
     params: dict[str, Any] = Field(default_factory=dict, description="Sampling parameters over the prompt's own.")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _function_object(cls, data: Any, handler: Any) -> Any:
+        """A function passed in the SDK is kept as is; the spec records its ``module:qualname``."""
+        function = None
+        if isinstance(data, dict) and data.get("callable") is not None and not isinstance(data["callable"], str):
+            function = data["callable"]
+            if not callable(function):
+                raise ValueError(f"'callable' must be 'module:function' or a function, not {type(function).__name__}")
+            data = {**data, "callable": f"{function.__module__}:{getattr(function, '__qualname__', 'function')}"}
+        model = handler(data)
+        if function is not None:
+            model._function = function
+        return model
 
     @model_validator(mode="after")
     def _one_source(self) -> CandidateSpec:
-        if (self.model is None and self.prompt is None) == (self.output_column is None):
-            raise ValueError("a candidate needs either 'prompt' and/or 'model', or 'output_column' alone")
+        sources = [self.model is not None or self.prompt is not None, self.output_column is not None,
+                   self.callable is not None]
+        if sum(sources) != 1:
+            raise ValueError("a candidate needs either 'prompt' and/or 'model', or 'output_column', or 'callable' "
+                             "(exactly one of them)")
         if self.output_column is not None and self.prompt is not None:
             raise ValueError("a candidate with 'output_column' takes no 'prompt'")
         if self.name is not None and not _CANDIDATE_NAME.fullmatch(self.name):
@@ -73,7 +97,8 @@ class CandidateSpec(BaseModel):
 
     def default_name(self, index: int) -> str:
         """The name used when none is given: derived from the column or model, else ``c{index}``."""
-        raw = self.name or self.output_column or (self.prompt or self.model or "").split("@")[0]
+        raw = (self.name or self.output_column or (self.prompt or self.model or "").split("@")[0]
+               or (self.callable or "").rpartition(":")[2])
         clean = re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:64].strip("-")
         return clean or f"c{index}"
 

@@ -4,9 +4,11 @@ the pairwise verdicts between candidates. Finished items are skipped, so a resum
 from __future__ import annotations
 
 import asyncio
+import inspect
+import time
 from typing import Any
 
-from genloop.errors import GenLoopError
+from genloop.errors import GenLoopError, InvalidInput
 from genloop.evals._calls import CallOutcome, CostCapReached, ModelCaller
 from genloop.evals._metrics import score_metric
 from genloop.evals._plan import Candidate, Example
@@ -58,11 +60,13 @@ class ExampleWork:
             "scores": {}, "judgments": {},
             "status": "ok", "error": None, "latency_s": None, "input_tokens": 0, "output_tokens": 0, "cost": None,
             "spent": 0.0, "cached": False}
+        extra: dict[str, Any] = {}  # what a callable candidate returned beside its answer (contexts, tool_calls)
         try:
-            output = await self._answer(example, candidate, repeat, item)
+            output = await self._answer(example, candidate, repeat, item, extra)
             item["output"] = output
-            self._metrics(example, candidate, output, item)
-            variables = {**self._base_variables(example), "output": output}
+            item["inputs"] = {**item["inputs"], **extra}
+            self._metrics(example, candidate, output, item, extra)
+            variables = {**self._base_variables(example), **extra, "output": output}
             judgments = await asyncio.gather(*(j.evaluate(self.caller, variables, repeat)
                                              for j in self.plan.pointwise))
             for judge, judgment in zip(self.plan.pointwise, judgments, strict=True):
@@ -83,10 +87,13 @@ class ExampleWork:
         self.writer.add_item(item)
         self.session.advance()
 
-    async def _answer(self, example: Example, candidate: Candidate, repeat: int, item: dict[str, Any]) -> str:
+    async def _answer(self, example: Example, candidate: Candidate, repeat: int, item: dict[str, Any],
+                      extra: dict[str, Any]) -> str:
         if candidate.spec.output_column is not None:
             value = example.row.get(candidate.spec.output_column)
             return "" if value is None else str(value)
+        if candidate.function is not None:
+            return await self._call_function(example, candidate, item, extra)
         assert candidate.target is not None
         messages = candidate.messages(example.row, self.plan.spec.input_column)
         # the provider's own latency (its retries included), not the time this call queued behind the run's others
@@ -96,8 +103,31 @@ class ExampleWork:
                     cached=outcome.cached, spent=0.0 if outcome.cached else (outcome.cost or 0.0))
         return outcome.text
 
-    def _metrics(self, example: Example, candidate: Candidate, output: str, item: dict[str, Any]) -> None:
-        recorded = dict(item)
+    async def _call_function(self, example: Example, candidate: Candidate, item: dict[str, Any],
+                             extra: dict[str, Any]) -> str:
+        """A callable candidate, with a copy of the row (an async function awaited, a plain one in a thread)."""
+        function = candidate.function
+        started = time.perf_counter()
+        try:
+            if inspect.iscoroutinefunction(function):
+                value = await function(dict(example.row))
+            else:
+                value = await asyncio.to_thread(function, dict(example.row))
+        except Exception as exc:  # the app's failure is this item's error, not the run's
+            raise InvalidInput(f"candidate {candidate.name!r}: {candidate.spec.callable} raised "
+                               f"{type(exc).__name__}: {str(exc)[:500]}") from exc
+        item["latency_s"] = time.perf_counter() - started
+        if isinstance(value, dict):
+            if "output" not in value:
+                raise InvalidInput(f"candidate {candidate.name!r}: {candidate.spec.callable} returned a dict "
+                                   "without 'output'", hint="return the answer text, or {'output': ..., ...}")
+            extra.update({k: v for k, v in value.items() if k != "output" and k not in _CALL_FIELDS})
+            value = value["output"]
+        return "" if value is None else str(value)
+
+    def _metrics(self, example: Example, candidate: Candidate, output: str, item: dict[str, Any],
+                 extra: dict[str, Any] | None = None) -> None:
+        recorded = {**(extra or {}), **item}
         if candidate.spec.output_column is not None:
             # nothing was called: latency, tokens and cost are the row's (a log of them), or unknown, never 0
             for key in _CALL_FIELDS:
