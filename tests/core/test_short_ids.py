@@ -34,11 +34,13 @@ def test_an_ambiguous_prefix_lists_the_matches(store: Any) -> None:
     from genloop.tracing import TraceService
 
     traces = TraceService(store)
-    ids = ["abcd" + "0" * 28, "abcd" + "1" * 28]
+    ids = ["abcd" + "0" * 28, "abcd" + "1" * 28, "abc9" + "2" * 28]
     traces.record([{"id": i, "name": "t", "started_at": time.time()} for i in ids])
     with pytest.raises(InvalidInput) as caught:
         traces.get("abcd")
     assert "ambiguous" in str(caught.value) and ids[0] in str(caught.value) and ids[1] in str(caught.value)
+    assert ids[2] not in str(caught.value)
     assert traces.get("abcd1").id == ids[1]
+    assert traces.get("abc9").id == ids[2]  # the range's upper bound is the next hex digit, in any collation
     with pytest.raises(NotFound):
         traces.get("abc")  # under 4 characters: a whole id or nothing

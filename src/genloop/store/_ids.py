@@ -32,7 +32,8 @@ def expand_id(session: Session, column: Any, value: str, what: str, *where: Any)
         return wanted or value
     if len(wanted) < MIN_PREFIX or not _HEX.fullmatch(wanted):
         return value
-    upper = wanted[:-1] + chr(ord(wanted[-1]) + 1)
+    # the next hex digit ('9' -> 'a', 'f' -> 'g'), never punctuation: a locale collation may sort ':' first
+    upper = wanted[:-1] + "123456789abcdefg"["0123456789abcdef".index(wanted[-1])]
     found = list(session.scalars(select(column).where(column >= wanted, column < upper, *where)
                                  .order_by(column).limit(11)))
     if len(found) == 1:
