@@ -137,3 +137,16 @@ def test_key_of_another_project_gets_403(auth_web: TestClient, auth_store: Store
     for path in ("/projects/beta/optimize", f"/projects/beta/optimize/{run_id}",
                  f"/projects/beta/optimize/{run_id}/candidates", f"/projects/beta/evals/{run_id}/items/0"):
         assert auth_web.get(path).status_code == 403, path
+
+
+def test_studio_does_not_run_callable_candidates(web: TestClient, store: Store) -> None:
+    from genloop.datasets import DatasetService
+    from studio.conftest import csrf_of
+
+    DatasetService(store).create("rag", ROWS, kind="eval")
+    page = web.get("/projects/default/evals").text
+    spec = ("name: code\ndataset: rag@1\ninput_column: question\n"
+            "candidates: [{name: app, callable: 'antigravity:fly'}]\nmetrics: [exact_match]\n")
+    refused = web.post("/projects/default/evals", data={"spec": spec, "csrf_token": csrf_of(page)})
+    assert refused.status_code == 400 and "callable" in refused.text
+    assert "antigravity" not in __import__("sys").modules and EvalService(store).list().total == 0

@@ -51,7 +51,13 @@ def start(project: str, studio: StudioDep, spec: str = Form(...)) -> Response:
     studio.check("POST", f"/projects/{project}/evals")
     if not spec.strip():
         raise InvalidInput("the spec is empty", hint="paste an evaluation spec in YAML")
-    result = EvalService(studio.store, project, studio.actor).run(spec)
+    from genloop.evals import EvalSpec
+
+    loaded = EvalSpec.load(spec)
+    if any(c.callable is not None for c in loaded.candidates):  # it would import and run code on the server
+        raise InvalidInput("Studio does not run 'callable' candidates (they import and call code on the server)",
+                           hint="run the spec where the app's code lives: genloop eval run SPEC")
+    result = EvalService(studio.store, project, studio.actor).run(loaded)
     return studio.redirect(f"/projects/{project}/evals/{result.run_id}")
 
 
