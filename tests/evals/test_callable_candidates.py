@@ -76,3 +76,18 @@ def test_callable_errors(local: Any) -> None:
         local.evals.run(_spec({"name": "x", "callable": f"{__name__}:nope"}))
     with pytest.raises(InvalidInput, match="exactly one of"):
         EvalSpec.load(_spec({"name": "x", "callable": "json:dumps", "model": "mock:echo"}))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_local_function_through_either_client(client: Any) -> None:
+    """The engine runs where the client is, so a closure works in-process and against a server alike."""
+    client.datasets.create("rag", ROWS, kind="eval")
+    suffix = "!"
+
+    def closure(row: dict[str, Any]) -> dict[str, Any]:
+        return {"output": row["reference"] + suffix, "tool_calls": [{"name": "lookup", "arguments": {}}]}
+
+    result = client.evals.run(_spec({"name": "fn", "callable": closure}, metrics=["exact_match"]))
+    assert result.status == "succeeded", result.error
+    items = client.evals.items(result.run_id, 0, 10).items
+    assert {i.output for i in items} == {"Paris!", "Berlin!"} and all(i.inputs["tool_calls"] for i in items)
