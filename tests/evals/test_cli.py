@@ -92,5 +92,7 @@ def test_items_show_why_a_judge_verdict_could_not_be_read(cli: Any, local: Any, 
     run = cli("eval", "run", path, "--json")
     items = cli("eval", "items", run.json()["run_id"], "--limit", "1")
     assert "quality: unread (" in items.out and "it said 'Hard to say, really.'" in items.out, items.out
+    shown = cli("eval", "show", run.json()["run_id"][:10])
+    assert "judge quality, example " in shown.out and "it said 'Hard to say, really.'" in shown.out, shown.out
     raw = cli("eval", "items", run.json()["run_id"], "--limit", "1", "--json").json()["items"][0]
     assert raw["judgments"]["quality"]["samples"][0]["raw"] == "Hard to say, really."

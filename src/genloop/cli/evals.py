@@ -92,10 +92,18 @@ def show(run_id: str, project: ProjectOpt = "default", json_out: JsonOpt = False
 
     with get_client(project) as client:
         result = client.evals.get(run_id)
+        unread = [name for name, j in result.judges.items() if j.get("unscored_items") or j.get("unparsed")]
+        items = client.evals.items(result.run_id, 0, 200).items if unread and not json_out else []
     if json_out:
         print_json(result)
-    else:
-        console.print(render_report(result, "table"), markup=False, highlight=False, end="")
+        return
+    console.print(render_report(result, "table"), markup=False, highlight=False, end="")
+    for name in unread:  # why a verdict could not be read, and what the judge said (eval items shows them all)
+        first = next((i for i in items if name in i.judgments and i.judgments[name].get("score") is None), None)
+        if first is not None:
+            console.print(f"judge {name}, example {first.example_id} ({first.candidate}): "
+                          f"{_judgments({name: first.judgments[name]}).split(': ', 1)[1]}",
+                          markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("list")
