@@ -176,3 +176,31 @@ def test_traces_cli(cli, store, tmp_path) -> None:  # type: ignore[no-untyped-de
     expected.write_text("[1, 2]")
     refused = cli("traces", "to-dataset", "agent", GOOD, "--expected", str(expected))
     assert refused.code != 0 and "JSON object" in refused.err
+
+
+def test_retrieval_spans_become_contexts_for_rag_metrics(store, gateway_factory) -> None:
+    """A RAG app's retriever span (OpenInference attributes) over OTLP: its passages and ids reach the dataset."""
+    trace = "9c8efff798038103d269b633813fc60c"
+    question = [{"role": "user", "parts": [{"type": "text", "content": "Capital of France?"}]}]
+    answer = [{"role": "assistant", "parts": [{"type": "text", "content": "Paris."}]}]
+    spans = [
+        _span(trace, trace[:15] + "1", None, "rag", 0, 300),
+        _span(trace, trace[:15] + "2", trace[:15] + "1", "retrieve", 10, 50, openinference__span__kind="RETRIEVER",
+              **{"retrieval.documents.1.document.id": "d7", "retrieval.documents.1.document.content": "Lyon is big.",
+                 "retrieval.documents.0.document.id": "d1",
+                 "retrieval.documents.0.document.content": "Paris is the capital of France."}),
+        _span(trace, trace[:15] + "3", trace[:15] + "1", "chat", 60, 200, gen_ai__operation__name="chat",
+              gen_ai__input__messages=json.dumps(question), gen_ai__output__messages=json.dumps(answer)),
+    ]
+    with gateway_factory() as gw, httpx.Client(base_url=gw.url) as http:
+        assert http.post("/v1/traces", json=_export(spans)).status_code == 200
+        gw.flush()
+    service = TraceService(store)
+    traj = service.trajectory(trace)
+    assert traj.contexts == ["Paris is the capital of France.", "Lyon is big."] and traj.retrieved_ids == ["d1", "d7"]
+    assert (traj.input, traj.answer, traj.tool_calls) == ("Capital of France?", "Paris.", [])
+    written = service.to_dataset("rag-logged", [trace])
+    from genloop.datasets import DatasetService
+
+    (row,) = list(DatasetService(store).iter_rows(written.dataset.ref))
+    assert row["contexts"] == traj.contexts and row["retrieved_ids"] == ["d1", "d7"]

@@ -13,9 +13,13 @@ is what happened); requested calls are otherwise kept only when the trace has no
 that instruments the model but not its tools), since without ids the two cannot be paired. Calls are ordered by
 time: an execution by its start, a requested call by the end of the model call that asked for it.
 
+Retrieved passages are read from retriever spans in the OpenInference convention (flattened
+``retrieval.documents.N.document.content`` and ``.id``), in rank order, spans in time order.
+
 :func:`trajectory_dataset` turns traces into an ``eval`` dataset version for the ``tool_calls`` metric (one row
 per trace: ``input`` the first user message, ``answer`` the last model text, ``tool_calls`` the trajectory,
-``trace_id``, and ``expected_tool_calls`` where given), written by a ``data`` run whose inputs are the traces.
+``trace_id``, and ``expected_tool_calls`` where given; ``contexts`` and ``retrieved_ids`` when the trace retrieved
+passages, for the RAG judges and retrieval metrics), written by a ``data`` run whose inputs are the traces.
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ from genloop.tracing._schemas import SpanInfo, TraceInfo
 if TYPE_CHECKING:
     from genloop.store import Store
 
-__all__ = ["ToolCall", "TraceTrajectories", "Trajectory", "TrajectoryDataset", "final_answer", "tool_calls",
-           "trajectory_dataset", "trajectory_of"]
+__all__ = ["ToolCall", "TraceTrajectories", "Trajectory", "TrajectoryDataset", "final_answer", "retrieved",
+           "tool_calls", "trajectory_dataset", "trajectory_of"]
 
 MAX_TRACES = 10_000
 
@@ -58,6 +62,8 @@ class Trajectory(BaseModel):
     input: str | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
     answer: str | None = None
+    contexts: list[str] = Field(default_factory=list, description="Retrieved passages, in rank order")
+    retrieved_ids: list[str] = Field(default_factory=list, description="Their ids, where the spans give them")
 
 
 class TrajectoryDataset(BaseModel):
@@ -178,6 +184,26 @@ def final_answer(spans: Sequence[SpanInfo]) -> str | None:
     return best[1] if best else None
 
 
+def retrieved(spans: Sequence[SpanInfo]) -> tuple[list[str], list[str]]:
+    """Passages and their ids from retriever spans (``retrieval.documents.N.document.content``/``.id``)."""
+    contexts: list[str] = []
+    ids: list[str] = []
+    for span in sorted(spans, key=_time):
+        documents: dict[int, dict[str, Any]] = {}
+        for key, value in span.attributes.items():
+            if key.startswith("retrieval.documents."):
+                index, _, field = key[len("retrieval.documents."):].partition(".")
+                if index.isdigit() and field in ("document.content", "document.id"):
+                    documents.setdefault(int(index), {})[field] = value
+        for position in sorted(documents):
+            document = documents[position]
+            if document.get("document.content") is not None:
+                contexts.append(str(document["document.content"]))
+            if document.get("document.id") is not None:
+                ids.append(str(document["document.id"]))
+    return contexts, ids
+
+
 def _question(trace: TraceInfo, spans: Sequence[SpanInfo]) -> str | None:
     ordered = sorted(spans, key=_time)
     for span in ordered:
@@ -198,7 +224,9 @@ def trajectory_of(trace: TraceInfo) -> Trajectory:
     if answer is None:
         outputs = trace.output if isinstance(trace.output, list) else [trace.output]
         answer = next((t for m in reversed(outputs) if (t := _text(m))), None)
-    return Trajectory(trace_id=trace.id, input=_question(trace, spans), tool_calls=tool_calls(spans), answer=answer)
+    contexts, ids = retrieved(spans)
+    return Trajectory(trace_id=trace.id, input=_question(trace, spans), tool_calls=tool_calls(spans), answer=answer,
+                      contexts=contexts, retrieved_ids=ids)
 
 
 def trajectory_dataset(store: Store, project: str, actor: str, name: str, trace_ids: Sequence[str], *,
@@ -225,6 +253,10 @@ def trajectory_dataset(store: Store, project: str, actor: str, name: str, trace_
     for given, traj in zip(trace_ids, trajectories, strict=True):
         row: dict[str, Any] = {"input": traj.input or "", "answer": traj.answer, "trace_id": traj.trace_id,
                                "tool_calls": [c.model_dump(include={"name", "arguments"}) for c in traj.tool_calls]}
+        if traj.contexts:
+            row["contexts"] = traj.contexts
+        if traj.retrieved_ids:
+            row["retrieved_ids"] = traj.retrieved_ids
         calls = expected.get(traj.trace_id, expected.get(given))
         if calls is not None:
             row["expected_tool_calls"] = calls
