@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from genloop.runs import RunService
 from genloop.server import BackgroundServer
 from genloop.store import Store
@@ -12,6 +14,7 @@ from studio.test_studio_optimize import _finish, _optimization
 from ui.conftest import shot
 
 
+@pytest.mark.slow  # waits for two polls (2 s each)
 def test_optimization_page_updates_live(page: Any, live: BackgroundServer, ui_store: Store) -> None:
     run_id = _optimization(ui_store)
     page.goto(live.url + f"/projects/default/optimize/{run_id}")
