@@ -19,7 +19,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from genloop.datasets._schemas import EXPORT_FORMATS
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 
 __all__ = ["MEDIA_TYPES", "export_chunks", "export_format", "json_default", "jsonable_rows"]
 
@@ -43,7 +43,8 @@ def export_format(path: str | Path | None, format: str | None) -> str:
             return _SUFFIXES[suffix]
         if suffix:
             raise InvalidInput(f"cannot tell the export format from {Path(path).name!r}",
-                               hint=f"pass --format ({', '.join(EXPORT_FORMATS)})")
+                               hint=Hint(cli=f"pass --format ({', '.join(EXPORT_FORMATS)})",
+                                         sdk=f"pass format= ({', '.join(EXPORT_FORMATS)})"))
     return "jsonl"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from genloop.datasets._kinds import KindSpec, describe_row
-from genloop.errors import InvalidInput, MissingDependency
+from genloop.errors import Hint, InvalidInput, MissingDependency
 
 __all__ = [
     "FILE_FORMATS", "ArrowSource", "Source", "as_table", "detect_format", "existing_path", "format_from_name",
@@ -103,7 +103,9 @@ def format_from_name(name: str) -> str:
     found = FILE_FORMATS.get(Path(name).suffix.lower())
     if found is None:
         raise InvalidInput(f"cannot tell the format of {Path(name).name!r} from its extension",
-                           hint="name it .jsonl, .csv or .parquet, or pass format='jsonl', 'csv' or 'parquet'")
+                           hint=Hint(cli="name it .jsonl, .csv or .parquet, or pass --format jsonl, csv or parquet",
+                                     sdk="name it .jsonl, .csv or .parquet, or pass format='jsonl', 'csv' or 'parquet'",
+                                     rest='name the upload .jsonl, .csv or .parquet, or send "format"'))
     return found
 
 
@@ -172,7 +174,8 @@ def _parquet_factory(path: Path, display: str) -> Callable[[], Iterator[pa.Recor
             file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
             raise InvalidInput(f"{display} is not a readable Parquet file: {exc}",
-                               hint="check the file, or pass format= if it is not Parquet") from exc
+                               hint=Hint(cli="check the file, or pass --format if it is not Parquet",
+                                         sdk="check the file, or pass format= if it is not Parquet")) from exc
         with file:
             yield from file.iter_batches(batch_size=BATCH_ROWS)
 
