@@ -43,3 +43,13 @@ def test_the_cli_says_which_kind_it_chose(cli: Any, tmp_path: Any) -> None:
     assert done.code == 0 and done.out.splitlines() == [
         done.out.splitlines()[0], "kind chat: read from its columns; pass --kind to choose another"]
     assert "(chat, 1 row," in done.out
+
+
+def test_counts_agree_with_their_nouns(cli: Any, tmp_path: Any) -> None:
+    import json
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"text": "a"}) + "\n")
+    assert "(generic, 1 row," in cli("datasets", "create", "one", "-f", path).out
+    shown = cli("datasets", "show", "one@1", "--head", "1").out
+    assert ", 1 row, " in shown and "first 1" in shown and "rows" not in shown

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["JsonOpt", "ProjectOpt", "console", "err_console", "get_client", "print_json", "print_table"]
+__all__ = ["JsonOpt", "ProjectOpt", "console", "count", "err_console", "get_client", "print_json", "print_table"]
 
 #: Width when the output is a file, a pipe or a CI log: wide enough that nothing wraps (tables stay whole,
 #: commands stay one copyable line); COLUMNS, when set, still wins.
@@ -33,6 +33,11 @@ err_console = _console(stderr=True)
 
 ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="Project to work in.", envvar="GENLOOP_PROJECT")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def count(n: int, word: str) -> str:
+    """``1 row``, ``2,400 rows``: a number with its noun in the right number."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def get_client(project: str = "default") -> Any:

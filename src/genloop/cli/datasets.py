@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from genloop.cli._common import JsonOpt, ProjectOpt, console, err_console, get_client, print_json, print_table
+from genloop.cli._common import JsonOpt, ProjectOpt, console, count, err_console, get_client, print_json, print_table
 
 app = typer.Typer(help="Manage datasets: versioned, validated, content-addressed Parquet.", no_args_is_help=True)
 
@@ -35,7 +35,7 @@ def create(
         print_json(version)
         return
     verb = "created" if created else "unchanged: identical to"
-    rows = f"{version.num_rows:,} row{'' if version.num_rows == 1 else 's'}"
+    rows = count(version.num_rows, "row")
     console.print(f"{verb} {version.ref} ({version.kind}, {rows}, {version.content_hash[:19]})", highlight=False)
     if kind is None and version.version == 1:
         chosen = "read from its columns" if version.kind != "generic" else "no other kind fits its columns"
@@ -93,7 +93,8 @@ def show(
         print_json({**version.model_dump(mode="json"), "head": rows} if head else version)
         return
     lines = [
-        f"[bold]{version.ref}[/bold]  {version.kind}, {version.num_rows:,} rows, {version.size_bytes:,} bytes",
+        f"[bold]{version.ref}[/bold]  {version.kind}, {count(version.num_rows, 'row')}, "
+        f"{count(version.size_bytes, 'byte')}",
         f"hash     {version.content_hash}",
         f"columns  {', '.join(f'{c.name} ({c.type})' for c in version.columns)}",
         f"tags     {', '.join(version.tags) or '-'}    labels  {', '.join(version.labels) or '-'}",
@@ -106,7 +107,7 @@ def show(
     for line in lines:
         console.print(line, highlight=False)
     if rows:
-        print_table(rows, version.column_names, title=f"first {len(rows)} rows")
+        print_table(rows, version.column_names, title=f"first {count(len(rows), 'row')}")
 
 
 @app.command("export")
@@ -142,8 +143,8 @@ def split(
     if as_json:
         print_json(result)
         return
-    console.print(f"train {result.train.ref} ({result.train.num_rows:,} rows), "
-                  f"test {result.test.ref} ({result.test.num_rows:,} rows)")
+    console.print(f"train {result.train.ref} ({count(result.train.num_rows, 'row')}), "
+                  f"test {result.test.ref} ({count(result.test.num_rows, 'row')})")
 
 
 @app.command("tag")
