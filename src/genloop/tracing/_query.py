@@ -142,6 +142,12 @@ class TraceFilters:
             n = session.scalar(select(func.count()).select_from(rated))
         return int(n or 0) if int(n or 0) <= DRIVE_CAP else None
 
+    def rated_count(self, session: Session, project_id: int) -> tuple[int, bool]:
+        """How many traces of the project have feedback, counted up to :data:`COUNT_CAP`."""
+        rated = _rated(project_id).distinct().limit(COUNT_CAP + 1).subquery()
+        n = int(session.scalar(select(func.count()).select_from(rated)) or 0)
+        return (COUNT_CAP, False) if n > COUNT_CAP else (n, True)
+
     def only_driver(self) -> bool:
         """True when the search (alone) or feedback=True (alone) is the only filter."""
         others = [self.deployment, self.variant, self.status, self.user, self.session_id, self.model, self.since,

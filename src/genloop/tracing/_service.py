@@ -160,8 +160,8 @@ class TraceService(TraceViews):
             driver = filters.small_driver(session, project.id, dialect)
             keys = filters.apply(select(TraceRow.id, TraceRow.started_at), project.id, dialect,
                                  drive=driver is not None)
-            if driver is not None and filters.only_driver() and filters.search is None:
-                total, exact = driver, True  # the traces with feedback, counted already
+            if filters.only_driver() and filters.search is None:  # feedback=True alone: count the feedback set
+                total, exact = (driver, True) if driver is not None else filters.rated_count(session, project.id)
             else:
                 total, exact = bounded_count(session, keys)
             if cursor:
