@@ -1,7 +1,7 @@
 """review: rating schemas, annotation queues, ratings (issue 12)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 09:40:00
 
 Adds the review tables, and lets feedback sit on an eval item (``feedback.eval_item_id``; ``trace_id``
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 import genloop.store._base
 
-revision = "0007"
-down_revision = "0006"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
