@@ -174,3 +174,19 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_running_loop_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test must not leave an event loop marked running in the main thread (later asyncio.run() calls and
+    Playwright's sync API would refuse to start). A browser test's loop is its module's Playwright, closed with
+    the module."""
+    import asyncio
+
+    yield
+    if "browser" in request.fixturenames:
+        return
+    leaked = asyncio._get_running_loop()
+    if leaked is not None:
+        asyncio._set_running_loop(None)
+        pytest.fail(f"this test left an event loop running in the main thread: {leaked!r}")

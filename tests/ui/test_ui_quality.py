@@ -10,13 +10,13 @@ import pytest
 from genloop.datasets import DatasetService
 from genloop.server import BackgroundServer
 from genloop.store import Store
-from ui.conftest import browser, live, page, shot, ui_store  # noqa: F401 - fixtures shared with tests/ui
+from ui.conftest import shot
 
 TOPICS = ["reset my password", "get a refund for my order", "change the delivery address"]
 
 
 @pytest.mark.slow
-def test_profile_then_lasso_prompts_into_a_dataset(page: Any, live: BackgroundServer, ui_store: Store) -> None:  # noqa: F811
+def test_profile_then_lasso_prompts_into_a_dataset(page: Any, live: BackgroundServer, ui_store: Store) -> None:
     rows = [{"messages": [{"role": "user", "content": f"How do I {TOPICS[i % 3]}? (ticket {i})"},
                           {"role": "assistant", "content": "Here is how."}]} for i in range(90)]
     DatasetService(ui_store, "demo").create("tickets", rows, kind="chat")
