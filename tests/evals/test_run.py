@@ -157,7 +157,8 @@ def test_latency_is_the_calls_own_not_the_time_queued_behind_others(local: Any, 
     assert result.status == "succeeded", result.error
     latencies = [i.latency_s for i in evals_of(local).items(result.run_id, 0, 10).items]
     # one call at a time: the third candidate of an example waits 200 ms for the other two, which is not latency
-    assert len(latencies) == 6 and all(0.1 <= x < 0.2 for x in latencies), latencies
+    # (a 100 ms timer may fire a few microseconds early: the lower bound only says the call itself was timed)
+    assert len(latencies) == 6 and all(0.09 <= x < 0.2 for x in latencies), latencies
 
 
 def test_measurements_get_bootstrap_intervals_and_logged_outputs_no_invented_usage(local: Any) -> None:
