@@ -201,15 +201,16 @@ class BadUpstream:
 
 
 @contextlib.contextmanager
-def gateway_process(env: dict[str, str], log: Path) -> Iterator[str]:
-    """A real ``serve_gateway`` process with ``env`` on a free port (its output in ``log``); yields its URL."""
+def gateway_process(env: dict[str, str], log: Path, workers: int = 1) -> Iterator[str]:
+    """A real ``serve_gateway`` process (``workers`` of them on one port) with ``env`` on a free port (its output
+    in ``log``); yields its URL."""
     port = free_port()
-    code = f"from genloop.gateway import serve_gateway; serve_gateway(port={port})"
+    code = f"from genloop.gateway import serve_gateway; serve_gateway(port={port}, workers={workers})"
     with log.open("ab") as sink:
         proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=sink, stderr=sink)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:

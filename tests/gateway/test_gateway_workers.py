@@ -4,15 +4,13 @@ writer process leads the spool root, and every answered trace reaches the store 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import free_port
+from tests.gateway.conftest import gateway_process
 
 from genloop.deployments import DeploymentService
 from genloop.providers.mock_upstream import MockUpstreamServer
@@ -49,24 +47,13 @@ def test_two_workers_share_a_port_and_one_writer(tmp_path: Path) -> None:
     with MockUpstreamServer() as upstream:
         store = Store(Settings(home=home, database_url=db, actor="tester"))
         DeploymentService(store).create("chat", variants=[{"model": "openai:mock", "base_url": upstream.url + "/v1"}])
-        port = free_port()
         env = {**os.environ, "GENLOOP_HOME": str(home), "GENLOOP_DATABASE_URL": db,
                "GENLOOP_TRACE_FLUSH_INTERVAL": "0.05"}
-        log = (tmp_path / "gateway.log").open("ab")
-        proc = subprocess.Popen([sys.executable, "-c", "from genloop.gateway import serve_gateway; "
-                                 f"serve_gateway(port={port}, workers=2)"], env=env, stdout=log, stderr=log)
         spool = home / "spool" / "traces"
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "gateway.log").read_text()
-                time.sleep(0.2)
+        with gateway_process(env, tmp_path / "gateway.log", workers=2) as url:
+            port = url.rsplit(":", 1)[1]
+            server = next(pid for pid, (_, cmd) in _processes().items() if f"serve_gateway(port={port}".encode() in cmd
+                          and b"-c" in cmd and pid != os.getpid())
             ids: list[str] = []
             with httpx.Client(base_url=url, timeout=10) as http:
                 for i in range(60):  # a new connection each time, so both workers answer
@@ -84,12 +71,8 @@ def test_two_workers_share_a_port_and_one_writer(tmp_path: Path) -> None:
             assert stored == len(ids)
             owners = [p for p in spool.iterdir() if p.is_dir()]
             assert len(owners) == 2  # one spool folder per worker process
-            writers = _writer_processes(proc.pid)
+            writers = _writer_processes(server)
             assert len(writers) == 2  # each worker started its own writer process ...
             status = read_status(spool)
             assert writer_running(spool) and status is not None and status["pid"] in writers  # ... and one leads
-        finally:
-            proc.terminate()
-            proc.wait(30)
-            log.close()
-            store.close()
+        store.close()
