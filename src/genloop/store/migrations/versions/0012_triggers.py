@@ -1,0 +1,24 @@
+"""triggers: pipeline triggers and the scheduler lease (issue 15)
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-04 12:45:00
+
+Reserved slot: no schema change yet.
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
