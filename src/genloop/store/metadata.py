@@ -25,6 +25,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "genloop.auth._tables",
     "genloop.connections._tables",
     "genloop.review._tables",
+    "genloop.monitoring._tables",
 )
 
 
