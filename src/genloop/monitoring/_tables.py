@@ -9,12 +9,13 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from genloop.store import Base, JSONType, UTCDateTime, utcnow
+from genloop.tracing._tables import TraceRow
 
 
 class EvaluatorRow(Base):
     """An online evaluator: a computed metric or a pointwise judge over a sample of one deployment's traces.
 
-    ``cursor_time``/``cursor_id`` is the keyset position (``traces.started_at``, ``traces.id``) of the last
+    ``cursor_time``/``cursor_id`` is the keyset position (``traces.created_at``, ``traces.id``) of the last
     trace it has dealt with, so a restarted worker resumes where it stopped.
     """
 
@@ -91,3 +92,9 @@ class DeliveryRow(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# Online evaluators read a deployment's traces in the order they were stored (monitoring/_online.py); the
+# index lives with its reader, on the traces table (migration 0011 creates it).
+Index("ix_traces_project_deployment_created", TraceRow.project_id, TraceRow.deployment, TraceRow.created_at,
+      TraceRow.id)

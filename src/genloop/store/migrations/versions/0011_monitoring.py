@@ -5,7 +5,8 @@ Revises: 0010
 Create Date: 2026-12-04 12:45:00
 
 Online evaluators (with their trace cursor and daily spend), monitors (with their state), the alert history
-and the webhook deliveries of each alert (retried with backoff until the receiver answers).
+and the webhook deliveries of each alert (retried with backoff until the receiver answers); an index of
+traces in the order they were stored, per deployment, that online evaluators read by.
 """
 
 import sqlalchemy as sa
@@ -105,9 +106,12 @@ def upgrade() -> None:
     op.create_index("ix_monitoring_deliveries_due", "monitoring_deliveries", ["status", "next_attempt_at"],
                     unique=False)
     op.create_index(op.f("ix_monitoring_deliveries_alert_id"), "monitoring_deliveries", ["alert_id"], unique=False)
+    op.create_index("ix_traces_project_deployment_created", "traces", ["project_id", "deployment", "created_at", "id"],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_traces_project_deployment_created", table_name="traces")
     op.drop_table("monitoring_deliveries")
     op.drop_table("monitoring_alerts")
     op.drop_table("monitoring_monitors")

@@ -1,0 +1,125 @@
+"""Online evaluators: deterministic shared sample, delay, cursor and restart, judge down, budgets, scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from genloop.errors import Conflict, InvalidInput
+from genloop.feedback import FeedbackService
+from genloop.monitoring import EvaluatorService, MonitoringWorker, in_sample
+from genloop.providers import MockProvider
+from genloop.store import Store, utcnow
+
+
+def later(seconds: float = 120.0):  # type: ignore[no-untyped-def]
+    """A worker clock ``seconds`` ahead: the traces just written are past their evaluators' delay."""
+    return lambda: utcnow() + dt.timedelta(seconds=seconds)
+
+JUDGE_REPLY = '{"reasoning": "fine", "score": 4}'
+
+
+def _judged(store: Store, name: str) -> list:  # type: ignore[type-arg]
+    return [f for f in FeedbackService(store).list(name=name, limit=1000).items]
+
+
+def test_metric_evaluator_scores_the_sample_once_and_resumes_after_a_restart(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    ids = traces(120)
+    service = EvaluatorService(store)
+    service.create({"name": "length", "deployment": "bot", "metric": "length", "sample_rate": 0.5, "delay_s": 5})
+    report = MonitoringWorker(store, clock=later()).tick()
+    expected = {t for t in ids if in_sample(t, 0.5)}
+    assert 30 < len(expected) < 90
+    got = _judged(store, "length")
+    assert {f.trace_id for f in got} == expected and report.scored == len(expected)
+    assert all(f.source == "judge" and f.metadata["evaluator"] == "length" for f in got)
+    newer = traces(40)
+    assert MonitoringWorker(store, clock=later()).tick().scored == len({t for t in newer if in_sample(t, 0.5)})  # a new worker
+    assert len(_judged(store, "length")) == len(expected | {t for t in newer if in_sample(t, 0.5)})
+    points = service.scores("length")
+    assert {p.variant for p in points} == {"main", "canary"}
+    assert sum(p.count for p in points) == len(_judged(store, "length"))
+
+
+def test_delay_and_filters_leave_traces_for_later(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    traces(20, variants=("canary",))
+    traces(20, variants=("main",))
+    traces(20, deployment="other", variants=("canary",))
+    traces(20, variants=("canary",), status="error")
+    EvaluatorService(store).create({"name": "len-main", "deployment": "bot", "variant": "canary", "metric": "length",
+                                    "sample_rate": 1.0, "delay_s": 60})
+    assert MonitoringWorker(store, clock=later(30)).tick().scored == 0  # stored 30 s ago: inside the delay
+    MonitoringWorker(store, clock=later(61)).tick()
+    assert len(_judged(store, "len-main")) == 20
+    assert EvaluatorService(store).get("len-main").cursor_id is not None
+
+
+def test_evaluators_at_one_rate_share_their_sample(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    traces(100)
+    service = EvaluatorService(store)
+    for name, metric in (("a", "length"), ("b", "latency")):
+        service.create({"name": name, "deployment": "bot", "metric": metric, "sample_rate": 0.3, "delay_s": 0})
+    MonitoringWorker(store, clock=later()).tick()
+    assert {f.trace_id for f in _judged(store, "a")} == {f.trace_id for f in _judged(store, "b")}
+
+
+def test_judge_scores_then_a_judge_that_is_down_records_nothing_and_catches_up(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    ids = traces(30)
+    EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "mock:judge"},
+                                    "sample_rate": 1.0, "delay_s": 0, "max_calls_per_minute": 1000})
+    down = MockProvider(fail_rate=1.0, fail_status=503)
+    worker = MonitoringWorker(store, clock=later(), providers={"mock": down})
+    report = worker.tick()
+    assert report.scored == 0 and report.evaluator_errors
+    assert _judged(store, "helpful") == []
+    info = EvaluatorService(store).get("helpful")
+    assert info.cursor_id is None and "503" in (info.last_error or "")
+    worker.scorer.providers = {"mock": MockProvider(reply=JUDGE_REPLY)}
+    assert worker.tick().scored == 30
+    got = _judged(store, "helpful")
+    assert {f.trace_id for f in got} == set(ids) and {f.value for f in got} == {4.0}
+    assert got[0].metadata["judge"] == "mock:judge" and EvaluatorService(store).get("helpful").last_error is None
+
+
+def test_unreadable_judge_answers_record_nothing_and_are_passed_over(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    traces(10)
+    EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "mock:judge"},
+                                    "sample_rate": 1.0, "delay_s": 0})
+    report = MonitoringWorker(store, clock=later(), providers={"mock": MockProvider(reply="no idea")}).tick()
+    assert (report.scored, report.skipped) == (0, 10) and _judged(store, "helpful") == []
+    assert EvaluatorService(store).get("helpful").cursor_id is not None
+
+
+def test_calls_per_minute_budget_defers_the_rest(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    traces(20)
+    EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "mock:judge"},
+                                    "sample_rate": 1.0, "delay_s": 0, "max_calls_per_minute": 6})
+    worker = MonitoringWorker(store, clock=later(), providers={"mock": MockProvider(reply=JUDGE_REPLY)})
+    assert worker.tick().scored == 6
+    assert len(_judged(store, "helpful")) == 6
+
+
+def test_cost_cap_per_day_stops_judge_calls(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    from genloop.providers import PriceTable
+
+    traces(12)
+    EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "mock:judge"},
+                                    "sample_rate": 1.0, "delay_s": 0, "max_cost_per_day": 0.0})
+    worker = MonitoringWorker(store, clock=later(), providers={"mock": MockProvider(reply=JUDGE_REPLY)})
+    assert worker.tick().scored == 0 and _judged(store, "helpful") == []
+    _ = PriceTable
+
+
+def test_bad_specs_are_refused(store: Store) -> None:
+    service = EvaluatorService(store)
+    with pytest.raises(InvalidInput, match="exactly one of metric and judge"):
+        service.create({"name": "x", "deployment": "bot"})
+    with pytest.raises(InvalidInput, match="sample_rate"):
+        service.create({"name": "x", "deployment": "bot", "metric": "length", "sample_rate": 0})
+    with pytest.raises(InvalidInput, match="no-such-metric"):
+        service.create({"name": "x", "deployment": "bot", "metric": "no-such-metric"})
+    service.create({"name": "x", "deployment": "bot", "metric": "length"})
+    with pytest.raises(Conflict):
+        service.create({"name": "x", "deployment": "bot", "metric": "length"})
+    assert service.create({"name": "x", "deployment": "bot", "metric": "latency"}, replace=True).spec.metric == "latency"
