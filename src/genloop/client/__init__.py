@@ -93,6 +93,9 @@ class Client:
         self.tuning = TuningService(store, project=project)
         self.quality = QualityService(store, project=project)
         self.review = ReviewService(store, project=project)
+        from genloop.client._monitoring import Monitoring
+
+        self.monitoring: Any = Monitoring(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
@@ -125,6 +128,9 @@ class Client:
         self.tuning = RemoteTuning(http, project=project, settings=self.settings)  # type: ignore[assignment]
         self.quality = RemoteQuality(http, project=project)  # type: ignore[assignment]
         self.review = RemoteReview(http, project=project)  # type: ignore[assignment]
+        from genloop.client._monitoring import RemoteMonitoring
+
+        self.monitoring = RemoteMonitoring(http, project=project)
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""
