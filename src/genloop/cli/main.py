@@ -27,6 +27,7 @@ from genloop.cli import (
     lineage,
     mock_upstream,
     models,
+    monitoring,
     optimize,
     prompt_optimize,
     prompts,
@@ -54,6 +55,7 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(traces.app, name="traces")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(review.app, name="review")
+app.add_typer(monitoring.app, name="monitoring")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connections.app, name="connections")
 app.add_typer(tune.app, name="tune")
