@@ -26,6 +26,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "genloop.connections._tables",
     "genloop.review._tables",
     "genloop.monitoring._tables",
+    "genloop.pipelines._tables",
 )
 
 
