@@ -6,8 +6,7 @@ PostgreSQL, the same rank by ``ORDER BY ... OFFSET`` on SQLite), ``cost_per_hour
 (share with any guardrail action). ``feedback_mean:NAME`` is the mean numeric feedback of that name
 (an online evaluator's scores are feedback named after it) on traces that started in the window.
 ``drift:SIGNAL`` is the drift statistic of a drift signal (the recent window against the one before).
-The indexes ``(project_id[, deployment[, variant]], started_at, id)`` of the traces table bound each scan to
-the window.
+A deployment's gateway signals read only the covering index ``ix_traces_monitoring`` (migration 0011).
 """
 
 from __future__ import annotations
@@ -111,5 +110,7 @@ def _p95(session: Session, where: list) -> SeriesValue:  # type: ignore[type-arg
     if count == 0:
         return SeriesValue(None, 0)
     rank = max(math.ceil(0.95 * count) - 1, 0)
-    value = session.scalar(select(cast(latency, Float)).where(*where).order_by(latency).offset(rank).limit(1))
+    # from the top: SQLite's sorter then keeps only the slowest 5% (LIMIT + OFFSET bound it), not the window
+    value = session.scalar(select(cast(latency, Float)).where(*where).order_by(latency.desc())
+                           .offset(count - 1 - rank).limit(1))
     return SeriesValue(float(value), count)

@@ -98,3 +98,8 @@ class DeliveryRow(Base):
 # index lives with its reader, on the traces table (migration 0011 creates it).
 Index("ix_traces_project_deployment_created", TraceRow.project_id, TraceRow.deployment, TraceRow.created_at,
       TraceRow.id)
+# Monitors aggregate a deployment's window from this covering index alone (monitoring/_series.py): a 24 h
+# window of 1 M traces is read in well under a second without touching the table (bench/bench_monitoring.py).
+Index("ix_traces_monitoring", TraceRow.project_id, TraceRow.deployment, TraceRow.started_at, TraceRow.shadow_of,
+      TraceRow.variant, TraceRow.status, TraceRow.http_status, TraceRow.latency_ms, TraceRow.cost_usd,
+      TraceRow.guardrail_action)

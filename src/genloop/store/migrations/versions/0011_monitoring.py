@@ -6,7 +6,8 @@ Create Date: 2026-12-04 12:45:00
 
 Online evaluators (with their trace cursor and daily spend), monitors (with their state), the alert history
 and the webhook deliveries of each alert (retried with backoff until the receiver answers); an index of
-traces in the order they were stored, per deployment, that online evaluators read by.
+traces in the order they were stored, per deployment, that online evaluators read by; and a covering index
+of the columns monitors aggregate over a deployment's window.
 """
 
 import sqlalchemy as sa
@@ -108,9 +109,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_monitoring_deliveries_alert_id"), "monitoring_deliveries", ["alert_id"], unique=False)
     op.create_index("ix_traces_project_deployment_created", "traces", ["project_id", "deployment", "created_at", "id"],
                     unique=False)
+    op.create_index("ix_traces_monitoring", "traces", ["project_id", "deployment", "started_at", "shadow_of", "variant",
+                                                       "status", "http_status", "latency_ms", "cost_usd",
+                                                       "guardrail_action"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_traces_monitoring", table_name="traces")
     op.drop_index("ix_traces_project_deployment_created", table_name="traces")
     op.drop_table("monitoring_deliveries")
     op.drop_table("monitoring_alerts")
