@@ -187,6 +187,12 @@ class Settings(BaseSettings):
         description="Record input and output messages on traces (after guardrail redaction); off keeps only "
         "metadata, tokens, latency and cost.",
     )
+    monitoring_interval: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds between passes of the monitoring worker in `genloop server` (online evaluators, "
+        "monitors, webhook deliveries); 0 turns the thread off (run `genloop monitoring run-once` or the scheduler).",
+    )
     studio_secret: str | None = Field(
         default=None,
         description="Key that signs Studio's session cookies; default a random one generated once and kept in "

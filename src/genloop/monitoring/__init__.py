@@ -25,8 +25,8 @@ from genloop.monitoring._schemas import (
     TickReport,
     Webhook,
 )
-from genloop.monitoring._worker import MonitoringWorker
+from genloop.monitoring._worker import MonitoringWorker, start_monitoring
 
 __all__ = ["AlertInfo", "DeliveryInfo", "DriftReport", "DriftService", "DriftSignal", "EvaluatorInfo",
            "EvaluatorService", "EvaluatorSpec", "JudgeConfig", "MonitorInfo", "MonitorService", "MonitorSpec",
-           "MonitoringWorker", "ScorePoint", "TickReport", "Webhook", "in_sample"]
+           "MonitoringWorker", "ScorePoint", "TickReport", "Webhook", "in_sample", "start_monitoring"]

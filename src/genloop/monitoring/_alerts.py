@@ -33,6 +33,7 @@ log = logging.getLogger("genloop.monitoring")
 MAX_ATTEMPTS = 10
 _BACKOFF_S = 5.0
 _MAX_BACKOFF_S = 3600.0
+_LEASE_S = 60.0  # a claimed delivery is due again after this if its worker died mid-send
 
 
 def level_of(spec: MonitorSpec, value: float | None, count: int, current: str) -> tuple[str, float | None]:
@@ -140,6 +141,8 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
     sent = failed = 0
     try:
         for delivery_id, url, _fmt, attempts, body in work:
+            if not _claim(store, delivery_id, now):
+                continue  # another worker took it
             error = None
             try:
                 response = client.post(url, json=body, headers={"user-agent": "genloop-monitoring"})
@@ -154,6 +157,21 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
         if http is None:
             client.close()
     return sent, failed
+
+
+def _claim(store: Store, delivery_id: int, now: dt.datetime) -> bool:
+    """Lease a due delivery for ``_LEASE_S`` (a conditional update): one worker sends it; if that worker dies,
+    the delivery is due again when the lease ends."""
+    from sqlalchemy import update
+
+    def fn(session: Session) -> bool:
+        result = session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id,
+                                                           DeliveryRow.status == "pending",
+                                                           DeliveryRow.next_attempt_at <= now)
+                                 .values(next_attempt_at=now + dt.timedelta(seconds=_LEASE_S)))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    return store.db.write(fn)
 
 
 def _record(store: Store, delivery_id: int, attempts: int, error: str | None, now: dt.datetime) -> None:

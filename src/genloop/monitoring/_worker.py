@@ -20,7 +20,7 @@ from genloop.monitoring._schemas import TickReport
 from genloop.monitoring._tables import EvaluatorRow
 from genloop.store import Store, utcnow
 
-__all__ = ["MonitoringWorker"]
+__all__ = ["MonitoringWorker", "start_monitoring"]
 
 log = logging.getLogger("genloop.monitoring")
 
@@ -80,3 +80,18 @@ class MonitoringWorker:
                 self.tick()
             except Exception:  # the next tick retries; one bad pass must not end monitoring
                 log.exception("monitoring tick failed")
+
+
+def start_monitoring(store: Store) -> MonitoringWorker | None:
+    """Start the worker thread of ``genloop server`` (every ``GENLOOP_MONITORING_INTERVAL`` seconds; 0: off).
+
+    Several servers on one database may each run it: a pass of an evaluator commits only when its cursor is
+    unchanged (no score twice), monitors are evaluated in a locked transaction, and a webhook delivery is
+    leased before it is sent.
+    """
+    interval = store.settings.monitoring_interval
+    if interval <= 0:
+        return None
+    worker = MonitoringWorker(store)
+    worker.start(interval)
+    return worker

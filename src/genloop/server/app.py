@@ -120,4 +120,7 @@ def create_server(settings: Settings | None = None) -> Any:
     from genloop.studio import with_studio
 
     store = Store(settings)
+    from genloop.monitoring import start_monitoring
+
+    start_monitoring(store)
     return with_studio(with_gateway(create_app(store), store), store)
