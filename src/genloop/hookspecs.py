@@ -41,3 +41,9 @@ def register_guardrail_checks(register: Callable[..., Any]) -> None:
 def register_optimizers(register: Callable[..., Any]) -> None:
     """Add prompt-optimization strategies: ``register(name, factory)``; ``factory(spec, variables, rng)`` returns
     a :class:`genloop.optimize.Strategy` whose ``propose`` yields new prompt messages."""
+
+
+@hookspec
+def register_pipeline_steps(register: Callable[..., Any]) -> None:
+    """Add pipeline step kinds: ``register(name, fn, outputs={...}, params=Model, refs={...}, cacheable=True)``
+    or ``register(genloop.pipelines.StepKind(...))``; ``fn(ctx, params)`` returns the step's outputs."""

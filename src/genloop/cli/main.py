@@ -29,6 +29,7 @@ from genloop.cli import (
     models,
     monitoring,
     optimize,
+    pipelines,
     prompt_optimize,
     prompts,
     quality,
@@ -56,6 +57,7 @@ app.add_typer(traces.app, name="traces")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(review.app, name="review")
 app.add_typer(monitoring.app, name="monitoring")
+app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connections.app, name="connections")
 app.add_typer(tune.app, name="tune")

@@ -5,7 +5,7 @@
     client = genloop.Client("http://127.0.0.1:8000")   # a GenLoop server over REST
 
 Each namespace (``datasets``, ``prompts``, ``models``, ``runs``, ``audit``, ``evals``, ``deployments``,
-``traces``, ``feedback``, ``keys``, ``connections``, ``tuning``, ``quality``, ``review``) is either the domain service itself (in-process) or its REST
+``traces``, ``feedback``, ``keys``, ``connections``, ``tuning``, ``quality``, ``review``, ``pipelines``) is either the domain service itself (in-process) or its REST
 twin (tuning, like evaluation, always runs its engine in the calling process); both return the same pydantic schemas and raise the
 same exceptions, and a test runs one scenario both ways to keep them identical.
 """
@@ -96,6 +96,9 @@ class Client:
         from genloop.client._monitoring import Monitoring
 
         self.monitoring: Any = Monitoring(store, project=project)
+        from genloop.pipelines import PipelineService
+
+        self.pipelines: Any = PipelineService(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
@@ -131,6 +134,9 @@ class Client:
         from genloop.client._monitoring import RemoteMonitoring
 
         self.monitoring = RemoteMonitoring(http, project=project)
+        from genloop.client._pipelines import RemotePipelines
+
+        self.pipelines = RemotePipelines(http, project=project)
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

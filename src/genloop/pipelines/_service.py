@@ -1,0 +1,310 @@
+"""PipelineService: versioned pipeline specs, and their runs (start, run the steps in order, resume, read)."""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.pipelines._kinds import StepKind
+from genloop.pipelines._runner import find_cached, run_step
+from genloop.pipelines._schemas import DONE_STATUSES, PipelineInfo, PipelineRun, StepState
+from genloop.pipelines._spec import PipelineSpec, spec_hash
+from genloop.pipelines._tables import PipelineRow, PipelineStepRow, PipelineVersionRow
+from genloop.pipelines._validate import check_refs, check_spec, dependencies, topological_order
+from genloop.refs import validate_name
+from genloop.store import Page, Store
+from genloop.store._registry import find_project
+from genloop.store._versioned import VersionedKind
+
+__all__ = ["PipelineService"]
+
+KIND: VersionedKind[PipelineRow, PipelineVersionRow] = VersionedKind(
+    "pipeline", PipelineRow, PipelineVersionRow, "pipeline_id")
+_VERSIONED = ("dataset", "model", "prompt")
+Progress = Callable[[str, str], None]
+
+
+class _Services:
+    """The domain services a step calls, bound to the pipeline's store, project and actor (a Client's shape)."""
+
+    def __init__(self, store: Store, project: str, actor: str) -> None:
+        self._store, self.project, self.actor = store, project, actor
+
+    def _make(self, module: str, cls: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), cls)(self._store, project=self.project, actor=self.actor)
+
+    datasets = functools.cached_property(lambda self: self._make("genloop.datasets", "DatasetService"))
+    prompts = functools.cached_property(lambda self: self._make("genloop.prompts", "PromptService"))
+    models = functools.cached_property(lambda self: self._make("genloop.models", "ModelService"))
+    runs = functools.cached_property(lambda self: self._make("genloop.runs", "RunService"))
+    evals = functools.cached_property(lambda self: self._make("genloop.evals", "EvalService"))
+    deployments = functools.cached_property(lambda self: self._make("genloop.deployments", "DeploymentService"))
+    feedback = functools.cached_property(lambda self: self._make("genloop.feedback", "FeedbackService"))
+    quality = functools.cached_property(lambda self: self._make("genloop.quality", "QualityService"))
+    tuning = functools.cached_property(lambda self: self._make("genloop.tuning", "TuningService"))
+
+
+class PipelineService:
+    """Every pipeline operation for one project; returns schemas and raises ``genloop.errors``."""
+
+    def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
+        self.store = store
+        self.project = project
+        self.actor = actor or store.default_actor
+        self.client = _Services(store, project, self.actor)
+
+    # -- specs -----------------------------------------------------------------------------------------
+
+    def create(self, name: str, spec: PipelineSpec | dict[str, Any] | str, *, message: str = "",
+               description: str | None = None) -> PipelineInfo:
+        """A new version of pipeline ``name`` (identical to the latest: that version is returned).
+
+        The spec is checked first (step names, kinds, parameters, ``${...}`` references, cycles):
+        :class:`InvalidInput` names the step and the fix, and nothing is written.
+        """
+        validate_name(name, "pipeline name")
+        parsed = PipelineSpec.load(spec)
+        check_spec(parsed)
+        content, digest = parsed.model_dump(mode="json"), spec_hash(parsed)
+
+        def fn(session: Session) -> PipelineInfo:
+            row, _created = KIND.create_version(
+                session, project_name=self.project, name=name, actor=self.actor, content_hash=digest,
+                description=description if description is not None else parsed.description,
+                build=lambda parent, number: PipelineVersionRow(
+                    pipeline_id=parent.id, version=number, spec=content, message=message, content_hash=digest,
+                    created_by=self.actor))
+            return _info(session, self.project, row)
+
+        return self.store.db.write(fn)
+
+    def get(self, ref: str) -> PipelineInfo:
+        """The version ``ref`` points at: ``NAME`` (latest), ``NAME@3`` or ``NAME@label``."""
+        with self.store.db.read() as session:
+            _project, _parent, row = KIND.resolve(session, self.project, ref)
+            return _info(session, self.project, row)
+
+    def list(self, *, offset: int = 0, limit: int = 50) -> Page[PipelineInfo]:
+        """The latest version of every pipeline, by name."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            parents, total = KIND.list_parents(session, self.project, offset, limit)
+            items = [_info(session, self.project, latest) for p in parents if (latest := KIND.latest(session, p))]
+        return Page.build(items, total, offset, limit)
+
+    def versions(self, name: str, *, offset: int = 0, limit: int = 50) -> Page[PipelineInfo]:
+        """Every version of one pipeline, newest first."""
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            rows, total = KIND.list_versions(session, self.project, name, offset, limit)
+            items = [_info(session, self.project, row) for row in rows]
+        return Page.build(items, total, offset, limit)
+
+    # -- runs ----------------------------------------------------------------------------------------------
+
+    def start(self, name_or_ref: str, *, trigger: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+              resume: str | None = None, wait: bool = True, mode: str = "inprocess", local: bool = False,
+              progress: Progress | None = None) -> PipelineRun:
+        """Start a run of pipeline ``name_or_ref`` (what triggers call) and, with ``wait``, run it to the end.
+
+        Parameters are the spec's defaults with ``params`` on top (an undeclared one is refused). Every version
+        the spec names must resolve, or nothing runs. ``resume`` (a failed run id of the same pipeline, or
+        ``"latest"``) reuses the outputs of that run's finished steps and runs the rest. ``mode`` is
+        ``inprocess`` or ``subprocess`` (each step as ``genloop pipelines step RUN STEP``); without ``wait`` the
+        steps run in a background thread and the run is returned while running. ``local`` lets steps read
+        local files (the CLI sets it; a server never does).
+        """
+        if mode not in ("inprocess", "subprocess"):
+            raise InvalidInput(f"unknown mode {mode!r}", hint="use inprocess or subprocess")
+        info = self.get(name_or_ref)
+        spec = PipelineSpec.model_validate(info.spec)
+        found = check_spec(spec)
+        unknown = set(params or {}) - set(spec.params)
+        if unknown:
+            raise InvalidInput(f"pipeline {info.name!r} has no parameter(s) {', '.join(sorted(unknown))}",
+                               hint=f"its parameters: {', '.join(spec.params) or 'none'}")
+        merged = {**spec.params, **(params or {})}
+        check_refs(self._resolve_ref, spec, merged, found)
+        previous = self._resumable(info, resume) if resume else None
+        run = self.client.runs.start("pipeline", name=info.name, params={
+            "pipeline": info.name, "version": info.version, "params": merged, "trigger": trigger,
+            "resumed_from": previous.id if previous else None})
+        order = topological_order(spec)
+
+        def fn(session: Session) -> None:
+            project = find_project(session, self.project)
+            assert project is not None
+            for position, name in enumerate(order):
+                old = previous.step(name) if previous else None
+                reuse = old is not None and old.status in DONE_STATUSES
+                session.add(PipelineStepRow(
+                    project_id=project.id, run_id=run.id, step=name, kind=spec.step(name).kind, position=position,
+                    status="reused" if reuse else "pending", log="" if not reuse else f"resumed: outputs of run "
+                    f"{previous.id} reused", outputs=old.outputs if reuse and old else {},
+                    step_run_id=old.run_id if reuse and old else None, cache_key=old.cache_key if reuse and old
+                    else None, cached_from=previous.id if reuse and previous else None))
+
+        self.store.db.write(fn)
+        if previous is not None:
+            for state in previous.steps:
+                if state.status in DONE_STATUSES:
+                    self.add_outputs(run.id, found[state.name], state.outputs)
+        if not wait:
+            threading.Thread(target=self.execute, args=(run.id,), kwargs={"mode": mode, "local": local},
+                             name=f"pipeline-{run.id[:8]}", daemon=True).start()
+            return self.get_run(run.id)
+        return self.execute(run.id, mode=mode, local=local, progress=progress)
+
+    def execute(self, run_id: str, *, mode: str = "inprocess", local: bool = False,
+                progress: Progress | None = None) -> PipelineRun:
+        """Run every step not yet done, in dependency order, then finish the pipeline run."""
+        run, spec = self.run_and_spec(run_id)
+        try:
+            for name in topological_order(spec):
+                if progress:
+                    progress(name, "running")
+                if mode == "subprocess":
+                    from genloop.pipelines._process import run_step_process
+
+                    row = run_step_process(self, run_id, name)
+                else:
+                    row = run_step(self, run_id, name, local=local)
+                if progress:
+                    progress(name, row.status)
+        except BaseException as exc:  # Ctrl-C or a store failure: the run must not stay "running"
+            self.client.runs.finish(run_id, "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed",
+                                    error=f"{type(exc).__name__}: {exc}")
+            raise
+        states = self.step_rows(run_id)
+        failed = [r for r in states.values() if r.status == "failed"]
+        if failed:
+            self.client.runs.finish(run_id, "failed", error=f"step {failed[0].step!r} failed: {failed[0].error}",
+                                    summary={"failed": [r.step for r in failed]})
+        else:
+            self.client.runs.finish(run_id, "succeeded", summary={"steps": {n: r.status for n, r in states.items()}})
+        return self.get_run(run_id)
+
+    def step(self, run_id: str, step: str, *, local: bool = True) -> StepState:
+        """Run one step of a started pipeline run (``genloop pipelines step``: subprocesses and containers)."""
+        self.run_and_spec(run_id)[1].step(step)
+        run_step(self, run_id, step, local=local)
+        return self.get_run(run_id).step(step)
+
+    def get_run(self, run_id: str) -> PipelineRun:
+        """A pipeline run with the state of every step."""
+        run, spec = self.run_and_spec(run_id)
+        rows = sorted(self.step_rows(run_id).values(), key=lambda r: r.position)
+        deps = {s.name: dependencies(s) for s in spec.steps}
+        p = run.params or {}
+        return PipelineRun(
+            id=run.id, pipeline=p.get("pipeline", run.name), version=int(p.get("version", 0)), status=run.status,
+            error=run.error, params=p.get("params") or {}, trigger=p.get("trigger"),
+            resumed_from=p.get("resumed_from"), started_at=run.started_at, ended_at=run.ended_at,
+            created_by=run.created_by,
+            steps=[StepState(name=r.step, kind=r.kind, status=r.status, depends_on=deps.get(r.step, []),
+                             run_id=r.step_run_id, cache_key=r.cache_key, cached_from=r.cached_from,
+                             outputs=r.outputs or {}, error=r.error, log=r.log or "", started_at=r.started_at,
+                             ended_at=r.ended_at) for r in rows])
+
+    def runs(self, name: str | None = None, *, status: str | None = None, offset: int = 0,
+             limit: int = 50) -> Page[PipelineRun]:
+        """Pipeline runs, newest first (of one pipeline when ``name`` is given)."""
+        from sqlalchemy import func
+
+        from genloop.runs._tables import RunRow
+
+        offset, limit = self.store.page_bounds(offset, limit)
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return Page.build([], 0, offset, limit)
+            where = [RunRow.project_id == project.id, RunRow.kind == "pipeline"]
+            if name:
+                where.append(RunRow.name == name)
+            if status:
+                where.append(RunRow.status == status)
+            total = session.scalar(select(func.count()).select_from(RunRow).where(*where)) or 0
+            ids = list(session.scalars(select(RunRow.id).where(*where)
+                                       .order_by(RunRow.started_at.desc(), RunRow.id.desc()).offset(offset).limit(limit)))
+        return Page.build([self.get_run(i) for i in ids], int(total), offset, limit)
+
+    # -- used by the runner ------------------------------------------------------------------------------
+
+    def run_and_spec(self, run_id: str) -> tuple[Any, PipelineSpec]:
+        run = self.client.runs.get(run_id)
+        if run.kind != "pipeline":
+            raise NotFound(f"run {run_id} is a {run.kind} run, not a pipeline run",
+                           hint="list pipeline runs with: genloop pipelines runs")
+        p = run.params or {}
+        info = self.get(f"{p.get('pipeline')}@{p.get('version')}")
+        return run, PipelineSpec.model_validate(info.spec)
+
+    def step_rows(self, run_id: str) -> dict[str, PipelineStepRow]:
+        with self.store.db.read() as session:
+            rows = session.scalars(select(PipelineStepRow).where(PipelineStepRow.run_id == run_id))
+            return {r.step: r for r in rows}
+
+    def update_step(self, run_id: str, step: str, **values: Any) -> PipelineStepRow:
+        def fn(session: Session) -> PipelineStepRow:
+            row = session.scalar(select(PipelineStepRow).where(PipelineStepRow.run_id == run_id,
+                                                               PipelineStepRow.step == step))
+            if row is None:
+                raise NotFound(f"pipeline run {run_id} has no step {step!r}")
+            for key, value in values.items():
+                setattr(row, key, value)
+            session.flush()
+            session.expunge(row)
+            return row
+
+        return self.store.db.write(fn)
+
+    def cached(self, key: str, *, exclude_run: str) -> PipelineStepRow | None:
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            row = find_cached(session, project.id, key, exclude_run) if project else None
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    def add_outputs(self, run_id: str, kind: StepKind, outputs: dict[str, Any]) -> None:
+        """Record a step's versioned outputs on the pipeline run too (its lineage)."""
+        for name, value in outputs.items():
+            entity = kind.outputs.get(name)
+            if entity in _VERSIONED and isinstance(value, str):
+                self.client.runs.add_output(run_id, f"{entity}:{value}")
+
+    def _resolve_ref(self, entity: str, ref: str) -> None:
+        getattr(self.client, f"{entity}s").get(ref)
+
+    def _resumable(self, info: PipelineInfo, resume: str) -> PipelineRun:
+        if resume == "latest":
+            page = self.runs(info.name, status="failed", limit=1)
+            if not page.items:
+                raise NotFound(f"pipeline {info.name!r} has no failed run to resume", hint="run it without --resume")
+            return page.items[0]
+        previous = self.get_run(resume)
+        if previous.pipeline != info.name:
+            raise InvalidInput(f"run {resume} is a run of pipeline {previous.pipeline!r}, not {info.name!r}")
+        if previous.status == "running":
+            raise Conflict(f"run {resume} is still running", hint="wait for it to end, then resume it")
+        return previous
+
+
+def _info(session: Session, project: str, row: PipelineVersionRow) -> PipelineInfo:
+    parent = session.get(PipelineRow, row.pipeline_id)
+    assert parent is not None
+    labels = [k for k, v in KIND.labels(session, KIND.project(session, project), parent.name).items()
+              if v == row.version]
+    return PipelineInfo(name=parent.name, version=row.version, ref=f"{parent.name}@{row.version}",
+                        description=parent.description, spec=row.spec, message=row.message,
+                        content_hash=row.content_hash, labels=builtins.sorted(labels), created_at=row.created_at,
+                        created_by=row.created_by)

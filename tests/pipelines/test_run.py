@@ -1,0 +1,110 @@
+"""Running pipelines in-process: order, lineage, the content cache, failure and resume."""
+
+from __future__ import annotations
+
+import pytest
+from tests.pipelines._helpers import CALLS, FAIL, add_dataset
+
+from genloop.datasets import DatasetService
+from genloop.pipelines import Pipeline, PipelineService
+from genloop.runs import RunService
+from genloop.store import Store
+
+
+def _data_pipeline() -> Pipeline:
+    p = Pipeline(description="split then dedup")
+    source = p.param("source", "support")
+    pin = p.step("pin", "dataset", dataset=source)
+    split = p.step("split", "split", dataset=pin["dataset"], test_size=0.25, seed=1)
+    p.step("dedup", "dedup", dataset=split["train"], method="exact", name="support-clean")
+    return p
+
+
+def test_run_in_order_with_lineage(store: Store) -> None:
+    add_dataset(store)
+    service = PipelineService(store)
+    info = service.create("prep", _data_pipeline().spec())
+    run = service.start("prep")
+    assert run.status == "succeeded", run.error
+    assert [s.status for s in run.steps] == ["succeeded"] * 3
+    assert run.step("split").outputs == {"train": "support-train@1", "test": "support-test@1"}
+    assert run.step("dedup").outputs["dataset"] == "support-clean@1"
+    # each step is a GenLoop run with its inputs and outputs as lineage
+    step_run = RunService(store).get(run.step("split").run_id)  # type: ignore[arg-type]
+    assert step_run.kind == "pipeline-step" and step_run.status == "succeeded"
+    assert step_run.inputs == ["dataset:support@1"]
+    assert set(step_run.outputs) == {"dataset:support-train@1", "dataset:support-test@1"}
+    pipeline_run = RunService(store).get(run.id)
+    assert pipeline_run.kind == "pipeline" and "dataset:support-clean@1" in pipeline_run.outputs
+    assert service.runs("prep").items[0].id == run.id and info.version == 1
+
+
+def test_unchanged_steps_are_skipped_and_say_so(store: Store) -> None:
+    add_dataset(store)
+    service = PipelineService(store)
+    service.create("prep", _data_pipeline().spec())
+    first = service.start("prep")
+    second = service.start("prep")
+    assert second.status == "succeeded"
+    assert [s.status for s in second.steps] == ["succeeded", "cached", "cached"]  # pinning always runs
+    split = second.step("split")
+    assert split.cached_from == first.id and split.outputs == first.step("split").outputs
+    assert "unchanged" in split.log
+    # a new version of the input invalidates every step downstream of it
+    add_dataset(store, n=24)
+    third = service.start("prep")
+    assert [s.status for s in third.steps] == ["succeeded"] * 3
+    assert third.step("split").outputs["train"] == "support-train@2"
+    # so does a changed parameter, only for the steps it reaches
+    fourth = service.start("prep", params={"source": "support@1"})
+    assert [s.status for s in fourth.steps] == ["succeeded", "cached", "cached"]
+
+
+def test_failed_step_leaves_inputs_untouched_and_resume_runs_from_it(store: Store, plugin: None) -> None:
+    add_dataset(store)
+    p = Pipeline()
+    a = p.step("a", "echo", value="x")
+    b = p.step("b", "echo", value=a["upper"])
+    p.step("c", "split", dataset="support", depends_on=[b])
+    service = PipelineService(store)
+    service.create("flow", p.spec())
+    FAIL.add("b")
+    failed = service.start("flow")
+    assert failed.status == "failed" and "step 'b' failed" in (failed.error or "")
+    assert [s.status for s in failed.steps] == ["succeeded", "failed", "skipped"]
+    b_state = failed.step("b")
+    assert "told to fail" in (b_state.error or "") and "told to fail" in b_state.log
+    b_run = RunService(store).get(b_state.run_id)  # type: ignore[arg-type]
+    assert b_run.status == "failed" and "told to fail" in (b_run.error or "")
+    assert DatasetService(store).list().total == 1  # nothing written by the failed pipeline
+    FAIL.clear()
+    CALLS.clear()
+    resumed = service.start("flow", resume="latest")
+    assert resumed.status == "succeeded" and resumed.resumed_from == failed.id
+    assert [s.status for s in resumed.steps] == ["reused", "succeeded", "succeeded"]
+    assert CALLS == ["b"]  # a was not run again
+    assert resumed.step("b").outputs == {"value": "X", "upper": "X"}
+
+
+def test_params_trigger_and_interpolation(store: Store, plugin: None) -> None:
+    p = Pipeline()
+    who = p.param("who", "team")
+    p.step("hello", "echo", value="hello ${params.who} from ${trigger.source}", cache=False)
+    p.step("same", "echo", value=who, cache=False)
+    service = PipelineService(store)
+    service.create("hello", p.spec())
+    run = service.start("hello", params={"who": 42}, trigger={"source": "cron"})
+    assert run.step("hello").outputs["value"] == "hello 42 from cron"
+    assert run.step("same").outputs["value"] == 42  # a whole expression keeps its type
+    assert run.trigger == {"source": "cron"} and run.params == {"who": 42}
+
+
+@pytest.mark.slow
+def test_subprocess_mode_runs_each_step_as_genloop_pipelines_step(store: Store) -> None:
+    add_dataset(store)
+    service = PipelineService(store)
+    service.create("prep", _data_pipeline().spec())
+    run = service.start("prep", mode="subprocess")
+    assert run.status == "succeeded", run.error
+    assert [s.status for s in run.steps] == ["succeeded"] * 3
+    assert "[process exit 0]" in run.step("split").log
