@@ -212,3 +212,33 @@ def run_once(as_json: JsonOpt = False) -> None:
                    + (f", {report.delivery_failures} deliveries to retry" if report.delivery_failures else ""))
         for evaluator, error in report.evaluator_errors.items():
             typer.echo(f"evaluator {evaluator}: {error}", err=True)
+
+
+@app.command("export-otlp")
+def export_otlp_command(
+    endpoint: Annotated[str, typer.Argument(help="The collector's OTLP/HTTP traces URL, e.g. http://host:4318/v1/traces")],
+    project: ProjectOpt = "default",
+    since: Annotated[float, typer.Option("--since", help="Hours back to start from.")] = 24.0,
+    deployment: Annotated[str | None, typer.Option("--deployment", "-d")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", help="NAME=VALUE sent to the collector (repeat).")] = None,
+) -> None:
+    """Send the local store's traces to an OpenTelemetry collector (OTLP/HTTP protobuf)."""
+    import datetime as dt
+
+    from genloop.monitoring._otlp_export import export_otlp
+    from genloop.settings import Settings
+    from genloop.store import Store, utcnow
+
+    headers = {}
+    for item in header or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"invalid --header {item!r}", hint="write NAME=VALUE")
+        headers[name.strip()] = value
+    store = Store(Settings())
+    try:
+        sent = export_otlp(store, endpoint, project=project, since=utcnow() - dt.timedelta(hours=since),
+                           deployment=deployment, headers=headers)
+    finally:
+        store.close()
+    typer.echo(f"sent {sent} traces to {endpoint}")

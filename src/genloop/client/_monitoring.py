@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from typing import Any
 from urllib.parse import quote
@@ -54,8 +55,8 @@ class RemoteEvaluators(_Remote):
         return self._http.post_as(EvaluatorInfo, f"{self._base}/evaluators", json=body,
                                   params={"replace": str(replace).lower()})
 
-    def list(self) -> list[EvaluatorInfo]:
-        return self._http.get_as(list[EvaluatorInfo], f"{self._base}/evaluators")
+    def list(self) -> builtins.list[EvaluatorInfo]:
+        return self._http.get_as(builtins.list[EvaluatorInfo], f"{self._base}/evaluators")
 
     def get(self, name: str) -> EvaluatorInfo:
         return self._http.get_as(EvaluatorInfo, f"{self._base}/evaluators/{self._name(name)}")
@@ -67,7 +68,7 @@ class RemoteEvaluators(_Remote):
     def delete(self, name: str) -> None:
         self._http.request("DELETE", f"{self._base}/evaluators/{self._name(name)}")
 
-    def scores(self, name: str, *, since: dt.datetime | None = None, bucket_s: int = 3600) -> list[ScorePoint]:
+    def scores(self, name: str, *, since: dt.datetime | None = None, bucket_s: int = 3600) -> builtins.list[ScorePoint]:
         params: dict[str, Any] = {"bucket_s": bucket_s}
         if since is not None:
             params["since"] = since.isoformat()
@@ -83,8 +84,8 @@ class RemoteMonitors(_Remote):
         return self._http.post_as(MonitorInfo, f"{self._base}/monitors", json=body,
                                   params={"replace": str(replace).lower()})
 
-    def list(self) -> list[MonitorInfo]:
-        return self._http.get_as(list[MonitorInfo], f"{self._base}/monitors")
+    def list(self) -> builtins.list[MonitorInfo]:
+        return self._http.get_as(builtins.list[MonitorInfo], f"{self._base}/monitors")
 
     def get(self, name: str) -> MonitorInfo:
         return self._http.get_as(MonitorInfo, f"{self._base}/monitors/{self._name(name)}")
@@ -100,13 +101,13 @@ class RemoteMonitors(_Remote):
         self._http.request("DELETE", f"{self._base}/monitors/{self._name(name)}")
 
     def alerts(self, *, since_id: int = 0, monitor: str | None = None, level: str | None = None,
-               limit: int = 100) -> list[AlertInfo]:
+               limit: int = 100) -> builtins.list[AlertInfo]:
         params: dict[str, Any] = {"since_id": since_id, "limit": limit}
         params |= {k: v for k, v in (("monitor", monitor), ("level", level)) if v is not None}
-        return self._http.get_as(list[AlertInfo], f"{self._base}/alerts", params=params)
+        return self._http.get_as(builtins.list[AlertInfo], f"{self._base}/alerts", params=params)
 
-    def deliveries(self, alert_id: int) -> list[DeliveryInfo]:
-        return self._http.get_as(list[DeliveryInfo], f"{self._base}/alerts/{int(alert_id)}/deliveries")
+    def deliveries(self, alert_id: int) -> builtins.list[DeliveryInfo]:
+        return self._http.get_as(builtins.list[DeliveryInfo], f"{self._base}/alerts/{int(alert_id)}/deliveries")
 
 
 class RemoteDrift(_Remote):

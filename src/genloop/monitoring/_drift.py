@@ -77,9 +77,10 @@ def window_sample(session: Session, project_id: int, *, deployment: str | None, 
         for name in score_names:
             values: list[float] = []
             for chunk in range(0, len(ids), 900):
-                values.extend(v for v in session.scalars(select(FeedbackRow.value_number).where(
+                values.extend(float(v) for v in session.scalars(select(FeedbackRow.value_number).where(
                     FeedbackRow.project_id == project_id, FeedbackRow.name == name,
-                    FeedbackRow.trace_id.in_(ids[chunk:chunk + 900]), FeedbackRow.value_number.is_not(None))))
+                    FeedbackRow.trace_id.in_(ids[chunk:chunk + 900]), FeedbackRow.value_number.is_not(None)))
+                              if v is not None)
             scores[name] = values
     return Sample([v["input"] or "" for v in views], [v["output"] for v in views],
                   [r.guardrail_action or "none" for r in rows], scores)
@@ -158,12 +159,14 @@ def _topic(a: list[str], b: list[str]) -> DriftSignal:
 
 
 def _embed(texts: list[str]) -> tuple[np.ndarray, str]:
+    from genloop.errors import MissingDependency
+
     try:
         from genloop.quality._embed import HashedEmbedder
 
         embedder = HashedEmbedder()
         return embedder.embed(texts), embedder.name
-    except Exception:  # the quality extra (scikit-learn) is not installed: a plain hashed embedding
+    except (ImportError, MissingDependency):  # no quality extra (scikit-learn): a plain hashed embedding
         return _hashed(texts), "hashed-char-trigrams-512"
 
 

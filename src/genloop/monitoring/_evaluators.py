@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,9 @@ from genloop.store._registry import Project, ensure_project, find_project, recor
 
 __all__ = ["EvaluatorService", "parse_spec"]
 
-def parse_spec(cls: Any, data: Any, what: str) -> Any:
+S = TypeVar("S", bound=BaseModel)
+
+def parse_spec(cls: type[S], data: Any, what: str) -> S:
     """``cls.model_validate(data)`` with a validation error turned into one :class:`InvalidInput` line."""
     if isinstance(data, cls):
         return data
@@ -40,7 +43,9 @@ class EvaluatorService:
 
     def create(self, spec: EvaluatorSpec | dict[str, Any], *, replace: bool = False) -> EvaluatorInfo:
         """Create an evaluator (``replace``: change the one of that name; its cursor and spend are kept)."""
-        spec = parse_spec(EvaluatorSpec, spec, "evaluator spec")
+        return self._create(parse_spec(EvaluatorSpec, spec, "evaluator spec"), replace)
+
+    def _create(self, spec: EvaluatorSpec, replace: bool) -> EvaluatorInfo:
         validate_name(spec.name, "evaluator name")
         if spec.metric is not None:
             from genloop.evals._metrics import resolve_metrics
@@ -67,7 +72,7 @@ class EvaluatorService:
 
         return self.store.db.write(fn)
 
-    def list(self) -> list[EvaluatorInfo]:
+    def list(self) -> builtins.list[EvaluatorInfo]:
         """Every evaluator of the project, by name."""
         with self.store.db.read() as session:
             project = find_project(session, self.project)
@@ -104,7 +109,8 @@ class EvaluatorService:
 
         self.store.db.write(fn)
 
-    def scores(self, name: str, *, since: dt.datetime | None = None, bucket_s: int = 3600) -> list[ScorePoint]:
+    def scores(self, name: str, *, since: dt.datetime | None = None,
+               bucket_s: int = 3600) -> builtins.list[ScorePoint]:
         """Mean score per variant per time bucket (by trace start) of an evaluator, oldest first."""
         from genloop.feedback._tables import FeedbackRow
         from genloop.tracing._tables import TraceRow
@@ -119,13 +125,13 @@ class EvaluatorService:
                      .where(FeedbackRow.project_id == project.id, FeedbackRow.name == row.name,
                             FeedbackRow.source == "judge", FeedbackRow.value_number.is_not(None),
                             TraceRow.started_at >= since))
-            sums: dict[tuple[dt.datetime, str | None], list[float]] = {}
+            sums: dict[tuple[dt.datetime, str | None], builtins.list[float]] = {}
             for variant, started, value in session.execute(query):
                 epoch = int(started.timestamp()) // bucket_s * bucket_s
                 key = (dt.datetime.fromtimestamp(epoch, dt.UTC), variant)
                 acc = sums.setdefault(key, [0, 0.0])
                 acc[0] += 1
-                acc[1] += value
+                acc[1] += float(value or 0.0)
         return [ScorePoint(bucket=b, variant=v, count=int(n), mean=s / n)
                 for (b, v), (n, s) in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
 

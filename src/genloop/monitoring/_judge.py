@@ -25,9 +25,10 @@ async def judge_traces(store: Store, project: str, spec: EvaluatorSpec, traces: 
 
     assert spec.judge is not None
     config = spec.judge
-    extra = {k: v for k, v in (("rubric", config.rubric), ("anchors", config.anchors)) if v is not None}
-    jspec = JudgeSpec(name="online", model=config.model, prompt=config.prompt, scale=config.scale,
-                      params=config.params, **extra)
+    extra: dict[str, Any] = {k: v for k, v in (("rubric", config.rubric), ("anchors", config.anchors))
+                             if v is not None}
+    jspec = JudgeSpec.model_validate({"name": "online", "model": config.model, "prompt": config.prompt,
+                                      "scale": config.scale, "params": config.params, **extra})
     target = await asyncio.to_thread(resolve_target, ModelService(store, project), config.model)
     prompt = await asyncio.to_thread(ensure_judge_prompt, PromptService(store, project), jspec)
     judge = PointwiseJudge(jspec, target, prompt)

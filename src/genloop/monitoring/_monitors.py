@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from typing import Any
 
@@ -31,7 +32,9 @@ class MonitorService:
 
     def create(self, spec: MonitorSpec | dict[str, Any], *, replace: bool = False) -> MonitorInfo:
         """Create a monitor (``replace``: change the one of that name, keeping its state)."""
-        spec = parse_spec(MonitorSpec, spec, "monitor spec")
+        return self._create(parse_spec(MonitorSpec, spec, "monitor spec"), replace)
+
+    def _create(self, spec: MonitorSpec, replace: bool) -> MonitorInfo:
         validate_name(spec.name, "monitor name")
         check_signal(spec.signal)
         body = spec.model_dump(mode="json", exclude={"name"})
@@ -57,7 +60,7 @@ class MonitorService:
 
         return self.store.db.write(fn)
 
-    def list(self) -> list[MonitorInfo]:
+    def list(self) -> builtins.list[MonitorInfo]:
         """Every monitor of the project with its state, by name."""
         with self.store.db.read() as session:
             project = find_project(session, self.project)
@@ -104,7 +107,7 @@ class MonitorService:
         return self.get(name)
 
     def alerts(self, *, since_id: int = 0, monitor: str | None = None, level: str | None = None,
-               limit: int = 100) -> list[AlertInfo]:
+               limit: int = 100) -> builtins.list[AlertInfo]:
         """Alert history oldest first after ``since_id`` (a trigger polls with the last id it saw)."""
         limit = max(1, min(limit, 1000))
         with self.store.db.read() as session:
@@ -119,7 +122,7 @@ class MonitorService:
             rows = session.scalars(query.order_by(AlertRow.id).limit(limit))
             return [_alert_info(r, project.name) for r in rows]
 
-    def deliveries(self, alert_id: int) -> list[DeliveryInfo]:
+    def deliveries(self, alert_id: int) -> builtins.list[DeliveryInfo]:
         """The webhook deliveries of one alert of this project."""
         with self.store.db.read() as session:
             project = find_project(session, self.project)

@@ -105,7 +105,7 @@ def _p95(session: Session, where: list) -> SeriesValue:  # type: ignore[type-arg
     if session.get_bind().dialect.name == "postgresql":
         count, value = session.execute(select(func.count(), func.percentile_disc(0.95).within_group(latency))
                                        .where(and_(*where))).one()
-        return SeriesValue(None if not count else float(value), int(count))
+        return SeriesValue(None if not count or value is None else float(value), int(count))
     count = int(session.scalar(select(func.count()).where(*where)) or 0)
     if count == 0:
         return SeriesValue(None, 0)
@@ -113,4 +113,4 @@ def _p95(session: Session, where: list) -> SeriesValue:  # type: ignore[type-arg
     # from the top: SQLite's sorter then keeps only the slowest 5% (LIMIT + OFFSET bound it), not the window
     value = session.scalar(select(cast(latency, Float)).where(*where).order_by(latency.desc())
                            .offset(count - 1 - rank).limit(1))
-    return SeriesValue(float(value), count)
+    return SeriesValue(None if value is None else float(value), count)
