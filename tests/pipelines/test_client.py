@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.pipelines._helpers import rows
 
 from genloop.errors import InvalidInput, NotFound
 from genloop.pipelines import Pipeline
-from tests.pipelines._helpers import rows
 
 
 def test_pipelines_both_ways(client: Any) -> None:

@@ -1,4 +1,4 @@
-"""`genloop pipelines create|list|show|kinds|run|runs|status|step|compile`: versioned pipelines and their runs.
+"""`genloop pipelines create|list|show|kinds|run|runs|status|start|step|finish|compile`: versioned pipelines and their runs.
 
     genloop pipelines create retrain retrain.yaml
     genloop pipelines run retrain --param since=7d --junit gates.xml
@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -171,17 +173,65 @@ def status(run_id: str, logs: Annotated[bool, typer.Option("--logs", help="Print
             typer.echo(f"--- {s.name}\n{s.log}")
 
 
-@app.command("step")
-def step(run_id: str, step_name: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
-    """Run one step of a started pipeline run (what subprocesses and Kubeflow/Argo containers run)."""
+@app.command("start")
+def start(ref: str, param: ParamOpt = None,
+          params_json: Annotated[str | None, typer.Option("--params-json", help="Parameters as a JSON object.")] = None,
+          key: Annotated[str | None, typer.Option("--key", help="Idempotency key (the orchestrator's run id).")] = None,
+          id_file: Annotated[Path | None, typer.Option("--id-file", help="Write the run id to this file.")] = None,
+          project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
+    """Create a pipeline run without running its steps (an orchestrator's first task; see `compile`)."""
+    import json
+
+    values = _params(param)
+    if params_json:
+        try:
+            loaded = json.loads(params_json)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"--params-json is not JSON: {exc}", hint="pass a JSON object") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput("--params-json must be a JSON object")
+        values = {**loaded, **values}
+    with _local_service(project) as service:
+        result = service.create_run(ref, params=values or None, key=key)
+    if id_file is not None:
+        id_file.write_text(result.id, encoding="utf-8")
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(result.id)
+
+
+@app.command("finish")
+def finish(run_id: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
+    """End a pipeline run (RUN or key:KEY): mark steps that never ran, set its status; exits 1 when it failed."""
+    with _local_service(project) as service:
+        result = service.finish_run(run_id)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"pipeline run {result.id}: {result.status}")
+    if result.status != "succeeded":
+        raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _local_service(project: str) -> Iterator[Any]:
+    """A PipelineService on the local store (GENLOOP_DATABASE_URL): what orchestrator containers use."""
     from genloop.pipelines import PipelineService
     from genloop.store import Store
 
     store = Store()
     try:
-        state = PipelineService(store, project=project).step(run_id, step_name)
+        yield PipelineService(store, project=project)
     finally:
         store.close()
+
+
+@app.command("step")
+def step(run_id: str, step_name: str, project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
+    """Run one step of a started pipeline run (RUN or key:KEY): what subprocesses and Kubeflow/Argo containers run."""
+    with _local_service(project) as service:
+        state = service.step(run_id, step_name)
     if as_json:
         print_json(state)
     else:

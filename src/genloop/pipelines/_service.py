@@ -19,7 +19,7 @@ from genloop.pipelines._spec import PipelineSpec, spec_hash
 from genloop.pipelines._tables import PipelineRow, PipelineStepRow, PipelineVersionRow
 from genloop.pipelines._validate import check_refs, check_spec, dependencies, topological_order
 from genloop.refs import validate_name
-from genloop.store import Page, Store
+from genloop.store import Page, Store, utcnow
 from genloop.store._registry import find_project
 from genloop.store._versioned import VersionedKind
 
@@ -125,7 +125,25 @@ class PipelineService:
         """
         if mode not in ("inprocess", "subprocess"):
             raise InvalidInput(f"unknown mode {mode!r}", hint="use inprocess or subprocess")
+        run = self.create_run(name_or_ref, trigger=trigger, params=params, resume=resume)
+        if not wait:
+            threading.Thread(target=self.execute, args=(run.id,), kwargs={"mode": mode, "local": local},
+                             name=f"pipeline-{run.id[:8]}", daemon=True).start()
+            return self.get_run(run.id)
+        return self.execute(run.id, mode=mode, local=local, progress=progress)
+
+    def create_run(self, name_or_ref: str, *, trigger: dict[str, Any] | None = None,
+                   params: dict[str, Any] | None = None, resume: str | None = None,
+                   key: str | None = None) -> PipelineRun:
+        """Check and record a new pipeline run with its steps pending, running none of them (see :meth:`start`).
+
+        ``key`` (an orchestrator's own run id) makes it idempotent: a run with that key is returned as is.
+        """
         info = self.get(name_or_ref)
+        if key is not None:
+            existing = self._by_key(key, info.name)
+            if existing is not None:
+                return self.get_run(existing)
         spec = PipelineSpec.model_validate(info.spec)
         found = check_spec(spec)
         unknown = set(params or {}) - set(spec.params)
@@ -137,7 +155,7 @@ class PipelineService:
         previous = self._resumable(info, resume) if resume else None
         run = self.client.runs.start("pipeline", name=info.name, params={
             "pipeline": info.name, "version": info.version, "params": merged, "trigger": trigger,
-            "resumed_from": previous.id if previous else None})
+            "resumed_from": previous.id if previous else None, **({"key": key} if key else {})})
         order = topological_order(spec)
 
         def fn(session: Session) -> None:
@@ -158,11 +176,7 @@ class PipelineService:
             for state in previous.steps:
                 if state.status in DONE_STATUSES:
                     self.add_outputs(run.id, found[state.name], state.outputs)
-        if not wait:
-            threading.Thread(target=self.execute, args=(run.id,), kwargs={"mode": mode, "local": local},
-                             name=f"pipeline-{run.id[:8]}", daemon=True).start()
-            return self.get_run(run.id)
-        return self.execute(run.id, mode=mode, local=local, progress=progress)
+        return self.get_run(run.id)
 
     def execute(self, run_id: str, *, mode: str = "inprocess", local: bool = False,
                 progress: Progress | None = None) -> PipelineRun:
@@ -184,23 +198,68 @@ class PipelineService:
             self.client.runs.finish(run_id, "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed",
                                     error=f"{type(exc).__name__}: {exc}")
             raise
+        return self.finish_run(run_id)
+
+    def finish_run(self, run_id: str) -> PipelineRun:
+        """End a pipeline run: steps that never ran are marked skipped; the run fails when any step did not
+        succeed (``genloop pipelines finish``, an orchestrator's exit handler). A finished run is returned as is."""
+        run_id = self.resolve_run(run_id)
+        if self.client.runs.get(run_id).status != "running":
+            return self.get_run(run_id)
         states = self.step_rows(run_id)
-        failed = [r for r in states.values() if r.status == "failed"]
+        for name, row in states.items():
+            if row.status == "running":  # its process died (a killed container) before recording an outcome
+                if row.step_run_id and self.client.runs.get(row.step_run_id).status == "running":
+                    self.client.runs.finish(row.step_run_id, "failed", error="the step ended without an outcome")
+                states[name] = self.update_step(run_id, name, status="failed", ended_at=utcnow(),
+                                                error="the step's process ended without recording an outcome")
+            elif row.status == "pending":
+                states[name] = self.update_step(run_id, name, status="skipped", ended_at=utcnow(),
+                                                error="not run: the pipeline stopped before this step")
+        failed = [r for r in states.values() if r.status == "failed"] or [
+            r for r in states.values() if r.status == "skipped"]
         if failed:
-            self.client.runs.finish(run_id, "failed", error=f"step {failed[0].step!r} failed: {failed[0].error}",
-                                    summary={"failed": [r.step for r in failed]})
+            self.client.runs.finish(run_id, "failed", error=f"step {failed[0].step!r} {failed[0].status}: "
+                                    f"{failed[0].error}", summary={"failed": [r.step for r in failed]})
         else:
             self.client.runs.finish(run_id, "succeeded", summary={"steps": {n: r.status for n, r in states.items()}})
         return self.get_run(run_id)
 
+    def resolve_run(self, text: str) -> str:
+        """A pipeline run id from ``RUN_ID`` or ``key:KEY`` (the orchestrator's run id given at creation)."""
+        if not text.startswith("key:"):
+            return text
+        found = self._by_key(text[4:], None)
+        if found is None:
+            raise NotFound(f"no pipeline run has key {text[4:]!r}",
+                           hint="the start task (genloop pipelines start --key) must run first")
+        return found
+
+    def _by_key(self, key: str, pipeline: str | None) -> str | None:
+        """The newest pipeline run created with ``key`` (among the latest 500: orchestrators start steps soon)."""
+        from genloop.runs._tables import RunRow
+
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return None
+            where = [RunRow.project_id == project.id, RunRow.kind == "pipeline"]
+            if pipeline:
+                where.append(RunRow.name == pipeline)
+            rows = session.execute(select(RunRow.id, RunRow.params).where(*where)
+                                   .order_by(RunRow.started_at.desc()).limit(500)).all()
+        return next((rid for rid, params in rows if (params or {}).get("key") == key), None)
+
     def step(self, run_id: str, step: str, *, local: bool = True) -> StepState:
         """Run one step of a started pipeline run (``genloop pipelines step``: subprocesses and containers)."""
+        run_id = self.resolve_run(run_id)
         self.run_and_spec(run_id)[1].step(step)
         run_step(self, run_id, step, local=local)
         return self.get_run(run_id).step(step)
 
     def get_run(self, run_id: str) -> PipelineRun:
-        """A pipeline run with the state of every step."""
+        """A pipeline run with the state of every step (``run_id`` may be ``key:KEY``)."""
+        run_id = self.resolve_run(run_id)
         run, spec = self.run_and_spec(run_id)
         rows = sorted(self.step_rows(run_id).values(), key=lambda r: r.position)
         deps = {s.name: dependencies(s) for s in spec.steps}
