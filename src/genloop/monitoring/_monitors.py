@@ -122,6 +122,17 @@ class MonitorService:
             rows = session.scalars(query.order_by(AlertRow.id).limit(limit))
             return [_alert_info(r, project.name) for r in rows]
 
+    def recent_alerts(self, limit: int = 50) -> builtins.list[AlertInfo]:
+        """The newest alerts, newest first."""
+        limit = max(1, min(limit, 1000))
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return []
+            rows = session.scalars(select(AlertRow).where(AlertRow.project_id == project.id)
+                                   .order_by(AlertRow.id.desc()).limit(limit))
+            return [_alert_info(r, project.name) for r in rows]
+
     def deliveries(self, alert_id: int) -> builtins.list[DeliveryInfo]:
         """The webhook deliveries of one alert of this project."""
         with self.store.db.read() as session:

@@ -9,6 +9,7 @@ from genloop.studio.routes import (
     evals,
     home,
     models,
+    monitoring,
     optimize,
     playground,
     prompts,
@@ -35,4 +36,5 @@ ROUTERS = [
     quality.router,
     optimize.router,
     rag.router,
+    monitoring.router,
 ]
