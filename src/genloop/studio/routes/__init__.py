@@ -11,6 +11,7 @@ from genloop.studio.routes import (
     models,
     monitoring,
     optimize,
+    pipelines,
     playground,
     prompts,
     quality,
@@ -37,4 +38,5 @@ ROUTERS = [
     optimize.router,
     rag.router,
     monitoring.router,
+    pipelines.router,
 ]

@@ -1,0 +1,44 @@
+"""Studio's pipeline pages: the list, a pipeline with its runs, a run's steps as a graph with status and logs;
+and the same access check as the REST routes behind them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from genloop.pipelines import Pipeline, PipelineService
+from genloop.store import Store
+from tests.pipelines._helpers import FAIL, add_dataset
+from tests.studio.conftest import BASE, server_app
+
+
+@pytest.fixture
+def web(store: Store) -> Iterator[TestClient]:
+    with TestClient(server_app(store), base_url=BASE) as client:
+        yield client
+
+
+def test_run_page_draws_the_steps_with_status_and_logs(web: TestClient, store: Store, plugin: None) -> None:
+    add_dataset(store)
+    p = Pipeline(description="with a <b>tag</b>")
+    a = p.step("a", "echo", value="<script>alert(1)</script>")
+    p.step("b", "echo", value=a["value"])
+    p.step("c", "split", dataset="support", depends_on=["b"])
+    service = PipelineService(store)
+    service.create("flow", p.spec())
+    FAIL.add("b")
+    run = service.start("flow", trigger={"source": "test"})
+    page = web.get(f"/projects/default/pipeline-runs/{run.id}")
+    assert page.status_code == 200
+    html = page.text
+    assert 'class="lineage"' in html and "node-succeeded" in html and "node-failed" in html and "node-skipped" in html
+    assert 'id="step-b"' in html and "told to fail" in html  # the error and the log
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html  # escaped
+    assert html.count('class="edge"') == 2  # a -> b -> c
+    listing = web.get("/projects/default/pipelines").text
+    assert "flow" in listing and run.id[:12] in listing and "b: failed" in listing
+    detail = web.get("/projects/default/pipelines/flow").text
+    assert "kind: echo" in detail and "&lt;b&gt;tag&lt;/b&gt;" in detail
+    assert web.get("/projects/default/pipeline-runs/nope").status_code == 404
