@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.pipelines._helpers import FAIL, add_dataset
+from tests.studio.conftest import BASE, server_app
 
 from genloop.pipelines import Pipeline, PipelineService
 from genloop.store import Store
-from tests.pipelines._helpers import FAIL, add_dataset
-from tests.studio.conftest import BASE, server_app
 
 
 @pytest.fixture
