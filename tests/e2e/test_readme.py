@@ -117,6 +117,11 @@ def _run_yaml(block: Block, store: Any) -> None:
         from genloop.optimize import OptimizeSpec
 
         OptimizeSpec.load(data)
+    elif "steps" in data:
+        from genloop.pipelines import PipelineSpec
+        from genloop.pipelines._validate import check_spec
+
+        check_spec(PipelineSpec.load(data))
     elif "rules" in data:
         from genloop.guardrails import load_policy
 
