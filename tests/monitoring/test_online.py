@@ -123,3 +123,49 @@ def test_bad_specs_are_refused(store: Store) -> None:
     with pytest.raises(Conflict):
         service.create({"name": "x", "deployment": "bot", "metric": "length"})
     assert service.create({"name": "x", "deployment": "bot", "metric": "latency"}, replace=True).spec.metric == "latency"
+
+
+def test_a_judge_behind_a_real_upstream_down_then_up(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    """The judge is a registry model served by the mock upstream over HTTP; while it answers 503 nothing is
+    recorded, and once it answers every sampled trace is scored."""
+    from genloop.models import ModelService
+    from genloop.providers.mock_upstream import MockUpstreamServer
+
+    ids = traces(12)
+    with MockUpstreamServer(fail_rate=1.0, fail_status=503, retry_after=0.0) as down:
+        ModelService(store).register("judge", kind="provider", uri="openai:mock-model", base_url=down.url + "/v1")
+        EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "judge@1"},
+                                        "sample_rate": 1.0, "delay_s": 0})
+        report = MonitoringWorker(store, clock=later()).tick()
+    assert report.scored == 0 and _judged(store, "helpful") == []
+    assert EvaluatorService(store).get("helpful").last_error
+    with MockUpstreamServer(reply=JUDGE_REPLY) as up:
+        ModelService(store).register("judge", kind="provider", uri="openai:mock-model", base_url=up.url + "/v1")
+        EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "judge@2"},
+                                        "sample_rate": 1.0, "delay_s": 0}, replace=True)
+        assert MonitoringWorker(store, clock=later()).tick().scored == 12
+    assert {f.trace_id for f in _judged(store, "helpful")} == set(ids)
+
+
+def test_a_metric_that_fails_on_an_output_records_nothing_for_it(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    traces(5)
+    EvaluatorService(store).create({"name": "shape", "deployment": "bot", "metric": {"name": "json_schema"},
+                                    "sample_rate": 1.0, "delay_s": 0})
+    report = MonitoringWorker(store, clock=later()).tick()
+    assert (report.scored, report.skipped) == (0, 5) and _judged(store, "shape") == []
+    info = EvaluatorService(store).get("shape")
+    assert info.cursor_id is not None and "has no schema" in (info.last_error or "")
+
+
+def test_a_judge_spec_the_engine_refuses_is_refused_at_create(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="scale"):
+        EvaluatorService(store).create({"name": "j", "deployment": "bot",
+                                        "judge": {"model": "mock:x", "scale": [5, 1]}})
+
+
+def test_scores_accept_a_naive_since(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    traces(4)
+    EvaluatorService(store).create({"name": "length", "deployment": "bot", "metric": "length", "sample_rate": 1.0})
+    MonitoringWorker(store, clock=later()).tick()
+    naive = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=2)  # a query string without zone
+    assert sum(p.count for p in EvaluatorService(store).scores("length", since=naive)) == 4

@@ -51,6 +51,10 @@ class EvaluatorService:
             from genloop.evals._metrics import resolve_metrics
 
             resolve_metrics([spec.metric])  # an unknown metric is refused now, not in the worker
+        if spec.judge is not None:
+            from genloop.monitoring._judge import judge_spec
+
+            judge_spec(spec)  # a scale or rubric the judge would refuse is refused now
         body = spec.model_dump(mode="json", exclude={"name", "deployment"})
 
         def fn(session: Session) -> EvaluatorInfo:
@@ -118,6 +122,8 @@ class EvaluatorService:
         if not 60 <= bucket_s <= 30 * 86400:
             raise InvalidInput(f"bucket_s {bucket_s} is out of range", hint="use 60 to 2592000 seconds")
         since = since or utcnow() - dt.timedelta(days=1)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
         with self.store.db.read() as session:
             project, row = self._find(session, name)
             query = (select(TraceRow.variant, TraceRow.started_at, FeedbackRow.value_number)

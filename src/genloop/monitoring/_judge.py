@@ -8,7 +8,27 @@ from typing import Any
 from genloop.monitoring._schemas import EvaluatorSpec
 from genloop.store import Store
 
-__all__ = ["judge_traces"]
+__all__ = ["judge_spec", "judge_traces"]
+
+
+def judge_spec(spec: EvaluatorSpec) -> Any:
+    """The evaluation engine's ``JudgeSpec`` of an evaluator's judge (:class:`InvalidInput` when it refuses it)."""
+    from pydantic import ValidationError
+
+    from genloop.errors import InvalidInput
+    from genloop.evals._spec import JudgeSpec
+
+    config = spec.judge
+    assert config is not None
+    extra: dict[str, Any] = {k: v for k, v in (("rubric", config.rubric), ("anchors", config.anchors))
+                             if v is not None}
+    try:
+        return JudgeSpec.model_validate({"name": "online", "model": config.model, "prompt": config.prompt,
+                                         "scale": config.scale, "params": config.params, **extra})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidInput(f"invalid judge: {'.'.join(map(str, first.get('loc', ())))}: {first.get('msg')}",
+                           hint="scale is (low, high) with low < high; model is provider:model or NAME@ref") from None
 
 
 async def judge_traces(store: Store, project: str, spec: EvaluatorSpec, traces: list[dict[str, Any]],
@@ -19,16 +39,12 @@ async def judge_traces(store: Store, project: str, spec: EvaluatorSpec, traces: 
     from genloop.evals._executors import LocalExecutor
     from genloop.evals._judges import PointwiseJudge, ensure_judge_prompt
     from genloop.evals._plan import resolve_target
-    from genloop.evals._spec import JudgeSpec
     from genloop.models import ModelService
     from genloop.prompts import PromptService
 
-    assert spec.judge is not None
+    jspec = judge_spec(spec)
     config = spec.judge
-    extra: dict[str, Any] = {k: v for k, v in (("rubric", config.rubric), ("anchors", config.anchors))
-                             if v is not None}
-    jspec = JudgeSpec.model_validate({"name": "online", "model": config.model, "prompt": config.prompt,
-                                      "scale": config.scale, "params": config.params, **extra})
+    assert config is not None
     target = await asyncio.to_thread(resolve_target, ModelService(store, project), config.model)
     prompt = await asyncio.to_thread(ensure_judge_prompt, PromptService(store, project), jspec)
     judge = PointwiseJudge(jspec, target, prompt)

@@ -141,6 +141,7 @@ class OnlineScorer:
             stop = next(i for i, (tid, _s) in enumerate(ids) if tid == todo[failed_at])
             result.error, result.caught_up = error, False
         cursor = ids[stop - 1] if stop > 0 else None
+        result.error = error
         kept = [s for s in scores if s is not None]
         result.scored, result.skipped = len(kept), len(scores) - len(kept)
         cost = sum(s.get("cost", 0.0) for s in scores if s is not None)
@@ -149,7 +150,8 @@ class OnlineScorer:
 
     def _score(self, spec: EvaluatorSpec, project: str, trace_ids: list[str]
                ) -> tuple[list[dict[str, Any] | None], int | None, str | None]:
-        """Scores of the traces in order (None: nothing to record), up to the first that failed (its index)."""
+        """Scores of the traces in order (None: nothing to record), up to the first that failed (its index; None
+        when none did), and the error (also of a metric that failed on an output, which is passed over)."""
         if not trace_ids:
             return [], None, None
         from genloop.tracing._tables import TraceRow
@@ -158,7 +160,15 @@ class OnlineScorer:
             found = {r.id: r for r in session.scalars(select(TraceRow).where(TraceRow.id.in_(trace_ids)))}
             traces = [_trace_view(found[t]) if t in found else {"trace_id": t, "output": None} for t in trace_ids]
         if spec.metric is not None:
-            return [_metric_score(spec, t) for t in traces], None, None
+            scores: list[dict[str, Any] | None] = []
+            error = None
+            for trace in traces:
+                try:
+                    scores.append(_metric_score(spec, trace))
+                except Exception as exc:  # noqa: BLE001 - a metric that fails on one output: nothing recorded, passed over
+                    scores.append(None)
+                    error = f"{type(exc).__name__}: {exc}"[:2000]
+            return scores, None, error
         from genloop.monitoring._judge import judge_traces
 
         return asyncio.run(judge_traces(self.store, project, spec, traces, self.providers))

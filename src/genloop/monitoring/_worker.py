@@ -46,7 +46,12 @@ class MonitoringWorker:
                                        .order_by(EvaluatorRow.id)))
         for evaluator_id in ids:
             for _ in range(self.max_passes):
-                result = self.scorer.run(evaluator_id)
+                try:
+                    result = self.scorer.run(evaluator_id)
+                except Exception as exc:  # one broken evaluator must not stop the others
+                    log.exception("evaluator %s failed", evaluator_id)
+                    report.evaluator_errors[str(evaluator_id)] = f"{type(exc).__name__}: {exc}"[:500]
+                    break
                 report.scored += result.scored
                 report.skipped += result.skipped
                 if result.error:
