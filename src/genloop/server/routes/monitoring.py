@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,7 @@ from genloop.server._deps import ActorDep, StoreDep
 router = APIRouter(tags=["monitoring"], default_response_class=JSONResponse)
 
 _BASE = "/projects/{project}/monitoring"
+_MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
 class EnabledBody(BaseModel):
@@ -124,7 +125,7 @@ def delete_monitor(project: str, name: str, store: StoreDep, actor: ActorDep) ->
 
 
 @router.get(f"{_BASE}/alerts", response_model=list[AlertInfo])
-def list_alerts(project: str, store: StoreDep, since_id: Annotated[int, Query(ge=0)] = 0,
+def list_alerts(project: str, store: StoreDep, since_id: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
                 monitor: str | None = None, level: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AlertInfo]:
     """Alert history, oldest first, after ``since_id``."""
@@ -132,7 +133,8 @@ def list_alerts(project: str, store: StoreDep, since_id: Annotated[int, Query(ge
 
 
 @router.get(f"{_BASE}/alerts/{{alert_id}}/deliveries", response_model=list[DeliveryInfo])
-def alert_deliveries(project: str, alert_id: int, store: StoreDep) -> list[DeliveryInfo]:
+def alert_deliveries(project: str, alert_id: Annotated[int, Path(ge=1, le=_MAX_ID)],
+                     store: StoreDep) -> list[DeliveryInfo]:
     """The webhook deliveries of one alert."""
     return MonitorService(store, project).deliveries(alert_id)
 
