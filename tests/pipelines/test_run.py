@@ -6,6 +6,7 @@ import pytest
 from tests.pipelines._helpers import CALLS, FAIL, add_dataset
 
 from genloop.datasets import DatasetService
+from genloop.errors import InvalidInput
 from genloop.pipelines import Pipeline, PipelineService
 from genloop.runs import RunService
 from genloop.store import Store
@@ -108,3 +109,33 @@ def test_subprocess_mode_runs_each_step_as_genloop_pipelines_step(store: Store) 
     assert run.status == "succeeded", run.error
     assert [s.status for s in run.steps] == ["succeeded"] * 3
     assert "[process exit 0]" in run.step("split").log
+
+
+def test_nested_spec_references_are_pinned_for_the_cache(store: Store) -> None:
+    """An eval spec naming ``qa`` (latest) must not be skipped as unchanged once qa has a new version."""
+    DatasetService(store).create("qa", [{"input": f"q{i}", "reference": f"q{i}"} for i in range(4)], kind="eval")
+    p = Pipeline()
+    p.step("evaluate", "eval", spec={"name": "e", "dataset": "qa", "metrics": ["exact_match"],
+                                     "candidates": [{"name": "echo", "model": "mock:echo"}]})
+    service = PipelineService(store)
+    service.create("ev", p.spec())
+    first = service.start("ev")
+    assert first.status == "succeeded", first.error
+    assert RunService(store).get(first.step("evaluate").run_id).inputs == ["dataset:qa@1"]  # type: ignore[arg-type]
+    assert service.start("ev").step("evaluate").status == "cached"
+    DatasetService(store).create("qa", [{"input": f"q{i}", "reference": "x"} for i in range(4)], kind="eval")
+    third = service.start("ev")
+    assert third.step("evaluate").status == "succeeded" and third.step("evaluate").outputs["metrics"][
+        "exact_match"] == 0.0
+
+
+def test_resume_needs_the_same_version(store: Store, plugin: None) -> None:
+    service = PipelineService(store)
+    service.create("v", {"steps": [{"name": "a", "kind": "echo", "params": {"value": 1}}]})
+    FAIL.add("a")
+    failed = service.start("v")
+    service.create("v", {"steps": [{"name": "a", "kind": "echo", "params": {"value": 2}}]})
+    with pytest.raises(InvalidInput, match="ran v@1, not @2"):
+        service.start("v", resume=failed.id)
+    FAIL.clear()
+    assert service.start("v@1", resume="latest").status == "succeeded"

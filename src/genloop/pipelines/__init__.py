@@ -3,7 +3,7 @@ plugin steps) run in dependency order, each step a GenLoop run with lineage, cac
 compiled to Kubeflow Pipelines v2 and Argo Workflows.
 """
 
-from genloop.pipelines._kinds import StepKind, kinds
+from genloop.pipelines._kinds import StepKind, StepParams, kinds
 from genloop.pipelines._runner import StepContext
 from genloop.pipelines._schemas import STEP_STATUSES, PipelineInfo, PipelineRun, PipelineRunRequest, StepState
 from genloop.pipelines._service import PipelineService
@@ -20,6 +20,7 @@ __all__ = [
     "StepContext",
     "StepHandle",
     "StepKind",
+    "StepParams",
     "StepSpec",
     "StepState",
     "kinds",

@@ -12,14 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from genloop.errors import InvalidInput, did_you_mean
 
-__all__ = ["OUTPUT_TYPES", "StepKind", "get_kind", "kinds", "reset_kinds"]
+__all__ = ["OUTPUT_TYPES", "StepKind", "StepParams", "get_kind", "kinds", "ref_slots", "reset_kinds"]
 
 #: What an output is: a version (``NAME@N``, recorded as run lineage), a run id, or any JSON value.
 OUTPUT_TYPES: tuple[str, ...] = ("dataset", "model", "prompt", "deployment", "run", "value")
+
+
+class StepParams(BaseModel):
+    """Base of a step kind's parameter model: unknown parameters are refused (named in the error)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,8 @@ class StepKind:
 
     ``fn(ctx, params)`` does the work and returns a dict with every name in ``outputs``. ``params`` is a
     pydantic model (extra keys forbidden) the resolved parameters are validated with, or None (any dict).
-    ``refs`` maps parameters that name versions to their entity type (``{"dataset": "dataset"}``): they are
+    ``refs`` maps parameters that name versions to their entity type (``{"dataset": "dataset"}``; a dotted path
+    reaches into a nested spec, ``*`` into every item of a list: ``"spec.candidates.*.model"``): they are
     checked before anything runs, pinned to a version, recorded as the step run's inputs and hashed into the
     cache key. ``cacheable`` is the default for ``cache:`` (False for side effects: promote, notify ...).
     """
@@ -46,6 +53,33 @@ class StepKind:
         for key, kind in self.outputs.items():
             if kind not in OUTPUT_TYPES:
                 raise ValueError(f"step kind {self.name!r}: output {key!r} has unknown type {kind!r}")
+
+
+def ref_slots(params: Any, path: str) -> list[tuple[Any, Any]]:
+    """The ``(container, key)`` pairs a ref path names in ``params`` (only those present; a list value at the
+    end yields one pair per item)."""
+    nodes: list[Any] = [params]
+    parts = path.split(".")
+    for part in parts[:-1]:
+        following: list[Any] = []
+        for node in nodes:
+            if part == "*" and isinstance(node, list):
+                following.extend(node)
+            elif isinstance(node, dict) and isinstance(node.get(part), dict | list):
+                following.append(node[part])
+        nodes = following
+    slots: list[tuple[Any, Any]] = []
+    last = parts[-1]
+    for node in nodes:
+        items = node if last == "*" and isinstance(node, list) else [node]
+        for item in items:
+            if isinstance(item, dict) and last != "*" and item.get(last) is not None:
+                value = item[last]
+                if isinstance(value, list):
+                    slots.extend((value, i) for i in range(len(value)))
+                else:
+                    slots.append((item, last))
+    return slots
 
 
 _lock = threading.Lock()

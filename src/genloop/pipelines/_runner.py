@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.errors import GenLoopError, InvalidInput
-from genloop.pipelines._kinds import StepKind, get_kind
+from genloop.pipelines._kinds import StepKind, get_kind, ref_slots
 from genloop.pipelines._schemas import DONE_STATUSES
 from genloop.pipelines._spec import EXPRESSION, PipelineSpec, StepSpec
 from genloop.pipelines._tables import PipelineStepRow
@@ -158,17 +158,15 @@ def _prepare(client: Any, kind: StepKind, step: StepSpec, scope: dict[str, Any]
     params = resolve_value(step.params, scope, step.name)
     inputs: list[str] = []
     hashes: dict[str, str] = {}
-    for key, entity in kind.refs.items():
-        value = params.get(key)
-        if value is None:
-            continue
-        pinned = []
-        for item in value if isinstance(value, list) else [value]:
-            concrete, digest = _pin(client, entity, str(item))
-            pinned.append(concrete)
+    for path, entity in kind.refs.items():
+        for container, key in ref_slots(params, path):
+            value = container[key]
+            if not isinstance(value, str) or (entity == "model" and ":" in value):
+                continue  # a provider model (openai:gpt-4o) is not a registry version
+            concrete, digest = _pin(client, entity, value)
+            container[key] = concrete
             inputs.append(f"{entity}:{concrete}")
             hashes[f"{entity}:{concrete}"] = digest
-        params[key] = pinned if isinstance(value, list) else pinned[0]
     if kind.params is not None:
         try:
             params = kind.params.model_validate(params).model_dump(exclude_unset=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.errors import Conflict, InvalidInput, NotFound
-from genloop.pipelines._kinds import StepKind
-from genloop.pipelines._runner import find_cached, run_step
+from genloop.pipelines._runner import run_step
 from genloop.pipelines._schemas import DONE_STATUSES, PipelineInfo, PipelineRun, StepState
 from genloop.pipelines._spec import PipelineSpec, spec_hash
+from genloop.pipelines._state import RunState, Services
 from genloop.pipelines._tables import PipelineRow, PipelineStepRow, PipelineVersionRow
 from genloop.pipelines._validate import check_refs, check_spec, dependencies, topological_order
 from genloop.refs import validate_name
@@ -31,36 +30,14 @@ _VERSIONED = ("dataset", "model", "prompt")
 Progress = Callable[[str, str], None]
 
 
-class _Services:
-    """The domain services a step calls, bound to the pipeline's store, project and actor (a Client's shape)."""
-
-    def __init__(self, store: Store, project: str, actor: str) -> None:
-        self._store, self.project, self.actor = store, project, actor
-
-    def _make(self, module: str, cls: str) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), cls)(self._store, project=self.project, actor=self.actor)
-
-    datasets = functools.cached_property(lambda self: self._make("genloop.datasets", "DatasetService"))
-    prompts = functools.cached_property(lambda self: self._make("genloop.prompts", "PromptService"))
-    models = functools.cached_property(lambda self: self._make("genloop.models", "ModelService"))
-    runs = functools.cached_property(lambda self: self._make("genloop.runs", "RunService"))
-    evals = functools.cached_property(lambda self: self._make("genloop.evals", "EvalService"))
-    deployments = functools.cached_property(lambda self: self._make("genloop.deployments", "DeploymentService"))
-    feedback = functools.cached_property(lambda self: self._make("genloop.feedback", "FeedbackService"))
-    quality = functools.cached_property(lambda self: self._make("genloop.quality", "QualityService"))
-    tuning = functools.cached_property(lambda self: self._make("genloop.tuning", "TuningService"))
-
-
-class PipelineService:
+class PipelineService(RunState):
     """Every pipeline operation for one project; returns schemas and raises ``genloop.errors``."""
 
     def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
         self.store = store
         self.project = project
         self.actor = actor or store.default_actor
-        self.client = _Services(store, project, self.actor)
+        self.client = Services(store, project, self.actor)
 
     # -- specs -----------------------------------------------------------------------------------------
 
@@ -225,31 +202,6 @@ class PipelineService:
             self.client.runs.finish(run_id, "succeeded", summary={"steps": {n: r.status for n, r in states.items()}})
         return self.get_run(run_id)
 
-    def resolve_run(self, text: str) -> str:
-        """A pipeline run id from ``RUN_ID`` or ``key:KEY`` (the orchestrator's run id given at creation)."""
-        if not text.startswith("key:"):
-            return text
-        found = self._by_key(text[4:], None)
-        if found is None:
-            raise NotFound(f"no pipeline run has key {text[4:]!r}",
-                           hint="the start task (genloop pipelines start --key) must run first")
-        return found
-
-    def _by_key(self, key: str, pipeline: str | None) -> str | None:
-        """The newest pipeline run created with ``key`` (among the latest 500: orchestrators start steps soon)."""
-        from genloop.runs._tables import RunRow
-
-        with self.store.db.read() as session:
-            project = find_project(session, self.project)
-            if project is None:
-                return None
-            where = [RunRow.project_id == project.id, RunRow.kind == "pipeline"]
-            if pipeline:
-                where.append(RunRow.name == pipeline)
-            rows = session.execute(select(RunRow.id, RunRow.params).where(*where)
-                                   .order_by(RunRow.started_at.desc()).limit(500)).all()
-        return next((rid for rid, params in rows if (params or {}).get("key") == key), None)
-
     def step(self, run_id: str, step: str, *, local: bool = True) -> StepState:
         """Run one step of a started pipeline run (``genloop pipelines step``: subprocesses and containers)."""
         run_id = self.resolve_run(run_id)
@@ -296,63 +248,19 @@ class PipelineService:
                                        .order_by(RunRow.started_at.desc(), RunRow.id.desc()).offset(offset).limit(limit)))
         return Page.build([self.get_run(i) for i in ids], int(total), offset, limit)
 
-    # -- used by the runner ------------------------------------------------------------------------------
-
-    def run_and_spec(self, run_id: str) -> tuple[Any, PipelineSpec]:
-        run = self.client.runs.get(run_id)
-        if run.kind != "pipeline":
-            raise NotFound(f"run {run_id} is a {run.kind} run, not a pipeline run",
-                           hint="list pipeline runs with: genloop pipelines runs")
-        p = run.params or {}
-        info = self.get(f"{p.get('pipeline')}@{p.get('version')}")
-        return run, PipelineSpec.model_validate(info.spec)
-
-    def step_rows(self, run_id: str) -> dict[str, PipelineStepRow]:
-        with self.store.db.read() as session:
-            rows = session.scalars(select(PipelineStepRow).where(PipelineStepRow.run_id == run_id))
-            return {r.step: r for r in rows}
-
-    def update_step(self, run_id: str, step: str, **values: Any) -> PipelineStepRow:
-        def fn(session: Session) -> PipelineStepRow:
-            row = session.scalar(select(PipelineStepRow).where(PipelineStepRow.run_id == run_id,
-                                                               PipelineStepRow.step == step))
-            if row is None:
-                raise NotFound(f"pipeline run {run_id} has no step {step!r}")
-            for key, value in values.items():
-                setattr(row, key, value)
-            session.flush()
-            session.expunge(row)
-            return row
-
-        return self.store.db.write(fn)
-
-    def cached(self, key: str, *, exclude_run: str) -> PipelineStepRow | None:
-        with self.store.db.read() as session:
-            project = find_project(session, self.project)
-            row = find_cached(session, project.id, key, exclude_run) if project else None
-            if row is not None:
-                session.expunge(row)
-            return row
-
-    def add_outputs(self, run_id: str, kind: StepKind, outputs: dict[str, Any]) -> None:
-        """Record a step's versioned outputs on the pipeline run too (its lineage)."""
-        for name, value in outputs.items():
-            entity = kind.outputs.get(name)
-            if entity in _VERSIONED and isinstance(value, str):
-                self.client.runs.add_output(run_id, f"{entity}:{value}")
-
-    def _resolve_ref(self, entity: str, ref: str) -> None:
-        getattr(self.client, f"{entity}s").get(ref)
-
     def _resumable(self, info: PipelineInfo, resume: str) -> PipelineRun:
         if resume == "latest":
             page = self.runs(info.name, status="failed", limit=1)
             if not page.items:
                 raise NotFound(f"pipeline {info.name!r} has no failed run to resume", hint="run it without --resume")
-            return page.items[0]
+            resume = page.items[0].id
         previous = self.get_run(resume)
         if previous.pipeline != info.name:
             raise InvalidInput(f"run {resume} is a run of pipeline {previous.pipeline!r}, not {info.name!r}")
+        if previous.version != info.version:
+            raise InvalidInput(f"run {resume} ran {info.name}@{previous.version}, not @{info.version}",
+                               hint=f"resume it as {info.name}@{previous.version}, or run the new version without "
+                                    "--resume: its unchanged steps are skipped by the cache")
         if previous.status == "running":
             raise Conflict(f"run {resume} is still running", hint="wait for it to end, then resume it")
         return previous

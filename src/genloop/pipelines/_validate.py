@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from genloop.errors import InvalidInput, NotFound, did_you_mean
-from genloop.pipelines._kinds import StepKind, get_kind
+from genloop.pipelines._kinds import StepKind, get_kind, ref_slots
 from genloop.pipelines._spec import EXPRESSION, PipelineSpec, StepSpec, expressions, valid_step_name
 
 __all__ = ["check_refs", "check_spec", "dependencies", "topological_order"]
@@ -125,11 +125,10 @@ def check_refs(resolve: Any, spec: PipelineSpec, params: dict[str, Any], found: 
     """Every literal version reference (and every ``${params...}`` one) must resolve: ``resolve(type, ref)``
     raises :class:`NotFound` or :class:`InvalidInput` otherwise; re-raised naming the step."""
     for step in spec.steps:
-        for key, entity in found[step.name].refs.items():
-            value = step.params.get(key)
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if not isinstance(item, str):
+        for path, entity in found[step.name].refs.items():
+            for container, key in ref_slots(step.params, path):
+                item = container[key]
+                if not isinstance(item, str) or (entity == "model" and ":" in item):
                     continue
                 match = EXPRESSION.fullmatch(item.strip())
                 if match and match.group(1) == "params":
@@ -141,5 +140,5 @@ def check_refs(resolve: Any, spec: PipelineSpec, params: dict[str, Any], found: 
                 try:
                     resolve(entity, item)
                 except (InvalidInput, NotFound) as exc:
-                    raise InvalidInput(f"step {step.name!r}: parameter {key!r}: {exc}",
+                    raise InvalidInput(f"step {step.name!r}: parameter {path!r}: {exc}",
                                        hint=f"check the {entity} reference (genloop {entity}s list)") from exc
