@@ -38,3 +38,38 @@ def test_errors_are_the_same_both_ways(client: Any) -> None:
     with pytest.raises(InvalidInput, match="step 'a': parameter 'dataset': dataset 'missing' does not exist"):
         client.pipelines.start("p")
     assert client.pipelines.runs("p").total == 0  # refused before anything ran
+
+
+def test_rest_checks_project_and_scope(store: Any, tmp_path: Any) -> None:
+    """Starting a run needs the write scope of the pipeline's project; reading needs read."""
+    from genloop import Client
+    from genloop.auth import KeyService
+    from genloop.errors import Forbidden
+    from genloop.server import BackgroundServer, create_app
+    from genloop.store import Store
+
+    secured = Store(store.settings.model_copy(update={"auth": True}))
+    try:
+        local = Client(store=secured)
+        local.datasets.create("support", rows(8), kind="chat")
+        local.pipelines.create("prep", {"steps": [{"name": "pin", "kind": "dataset", "params": {"dataset": "support"}}]})
+        reader = KeyService(secured, "default").create("reader", scopes=["read"]).key
+        writer = KeyService(secured, "default").create("writer", scopes=["write", "read"]).key
+        stranger = KeyService(secured, "other").create("stranger", scopes=["write", "read"]).key
+        from genloop.auth import install_auth
+
+        app = create_app(secured)
+        install_auth(app, secured)
+        with BackgroundServer(app) as srv:
+            with Client(srv.url, api_key=reader) as c:
+                assert c.pipelines.get("prep").version == 1
+                with pytest.raises(Forbidden, match="lacks the 'write' scope"):
+                    c.pipelines.start("prep")
+                assert c.pipelines.runs("prep").total == 0
+            with Client(srv.url, api_key=stranger) as c, pytest.raises(Forbidden, match="not 'default'"):
+                c.pipelines.get("prep")
+            with Client(srv.url, api_key=writer) as c:
+                run = c.pipelines.start("prep")
+                assert run.status == "succeeded" and run.created_by == "key:writer"
+    finally:
+        secured.close()
