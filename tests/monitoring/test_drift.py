@@ -62,3 +62,19 @@ def test_drift_is_a_monitor_signal(store: Store) -> None:
                      "alert": 0.5})
     info = monitors.evaluate("answers")
     assert info.state == "alert" and info.value == 1.0
+
+
+def test_judge_scores_drift(store: Store) -> None:
+    from genloop.feedback import FeedbackService
+
+    _write(store, ENGLISH[:60], ["ok"] * 60, age_s=5400)
+    _write(store, ENGLISH[60:], ["ok"] * 60, age_s=1800)
+    traces = TraceService(store).list(limit=200).items
+    feedback = FeedbackService(store)
+    for t in traces:
+        old = t.started_at.timestamp() < time.time() - 3600
+        feedback.create(t.id, name="helpful", value=(4.0 if old else 2.0) + (hash(t.id) % 3) / 10, source="judge")
+    report = DriftService(store).compare(deployment="bot", window_s=3600, signals=["score:helpful"])
+    [signal] = report.signals
+    assert signal.verdict == "drift" and signal.test == "ks" and signal.statistic == 1.0
+    assert signal.detail["reference_mean"] > 3.9 > 2.3 > signal.detail["recent_mean"]

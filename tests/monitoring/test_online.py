@@ -169,3 +169,20 @@ def test_scores_accept_a_naive_since(store: Store, traces) -> None:  # type: ign
     MonitoringWorker(store, clock=later()).tick()
     naive = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=2)  # a query string without zone
     assert sum(p.count for p in EvaluatorService(store).scores("length", since=naive)) == 4
+
+
+def test_the_worker_thread_ticks_until_stopped(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    traces(6, stored_age_s=60)
+    EvaluatorService(store).create({"name": "length", "deployment": "bot", "metric": "length", "sample_rate": 1.0,
+                                    "delay_s": 0})
+    worker = MonitoringWorker(store)
+    worker.start(0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while len(_judged(store, "length")) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert len(_judged(store, "length")) == 6
