@@ -186,3 +186,15 @@ def test_the_worker_thread_ticks_until_stopped(store: Store, traces) -> None:  #
     finally:
         worker.stop()
     assert len(_judged(store, "length")) == 6
+
+
+def test_a_backlog_longer_than_a_page_is_read_in_one_tick(store: Store, traces, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import genloop.monitoring._online as online
+
+    monkeypatch.setattr(online, "_PAGE", 10)
+    ids = traces(60)
+    EvaluatorService(store).create({"name": "length", "deployment": "bot", "metric": "length", "sample_rate": 0.2,
+                                    "delay_s": 0})
+    MonitoringWorker(store, clock=later()).tick()
+    assert {f.trace_id for f in _judged(store, "length")} == {t for t in ids if in_sample(t, 0.2)}
+    assert MonitoringWorker(store, clock=later()).tick().scored == 0  # nothing left behind the cursor

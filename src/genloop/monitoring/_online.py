@@ -55,6 +55,7 @@ class PassResult:
     skipped: int = 0  # sampled traces that got no score (unreadable judge answer, no text to judge)
     error: str | None = None
     caught_up: bool = True
+    advanced: bool = False  # the cursor moved
     notes: list[str] = field(default_factory=list)
 
 
@@ -141,6 +142,7 @@ class OnlineScorer:
             stop = next(i for i, (tid, _s) in enumerate(ids) if tid == todo[failed_at])
             result.error, result.caught_up = error, False
         cursor = ids[stop - 1] if stop > 0 else None
+        result.advanced = cursor is not None
         result.error = error
         kept = [s for s in scores if s is not None]
         result.scored, result.skipped = len(kept), len(scores) - len(kept)

@@ -56,7 +56,7 @@ class MonitoringWorker:
                 report.skipped += result.skipped
                 if result.error:
                     report.evaluator_errors[str(evaluator_id)] = result.error
-                if result.caught_up or result.error or (result.scored + result.skipped) == 0:
+                if result.caught_up or result.error or not result.advanced:
                     break
         from genloop.monitoring._alerts import deliver_due, evaluate_monitors
 
