@@ -149,3 +149,24 @@ def test_bad_monitor_specs_are_refused(store: Store) -> None:
     with pytest.raises(InvalidInput, match="credentials"):
         monitors.create({"name": "m", "signal": "requests", "alert": 1,
                          "webhooks": [{"url": "https://user:pw@example.com/x"}]})
+
+
+def test_a_canary_compared_with_its_baseline_variant(store: Store) -> None:
+    from genloop.feedback import FeedbackService
+
+    main = add_traces(store, 10, age_s=30, variants=("main",))
+    canary = add_traces(store, 10, age_s=30, variants=("canary",))
+    feedback = FeedbackService(store)
+    for tid in main:
+        feedback.create(tid, name="helpful", value=4.5, source="judge")
+    for tid in canary:
+        feedback.create(tid, name="helpful", value=3.0, source="judge")
+    monitors = MonitorService(store)
+    monitors.create({"name": "canary-worse", "signal": "feedback_mean:helpful", "deployment": "bot",
+                     "variant": "canary", "baseline_variant": "main", "direction": "below", "alert": -0.5,
+                     "min_count": 5})
+    info = monitors.evaluate("canary-worse")
+    assert info.state == "alert" and info.value == pytest.approx(-1.5)
+    assert "minus main's" in monitors.alerts()[0].message
+    with pytest.raises(InvalidInput, match="baseline_variant needs"):
+        monitors.create({"name": "x", "signal": "requests", "baseline_variant": "main", "alert": 1})

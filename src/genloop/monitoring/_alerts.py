@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.monitoring._schemas import MonitorSpec
-from genloop.monitoring._series import series_value
+from genloop.monitoring._series import SeriesValue, series_value
 from genloop.monitoring._tables import AlertRow, DeliveryRow, MonitorRow
 from genloop.store import Store, utcnow
 
@@ -78,6 +78,12 @@ def evaluate_monitor(store: Store, monitor_id: int, *, now: dt.datetime | None =
         start = now - dt.timedelta(seconds=spec.window_s)
         found = series_value(session, row.project_id, spec.signal, deployment=spec.deployment, variant=spec.variant,
                              start=start, end=now)
+        if spec.baseline_variant is not None:
+            base = series_value(session, row.project_id, spec.signal, deployment=spec.deployment,
+                                variant=spec.baseline_variant, start=start, end=now)
+            both = found.value is not None and base.value is not None and base.count >= spec.min_count
+            found = SeriesValue(found.value - base.value if both else None,  # type: ignore[operator]
+                                min(found.count, base.count))
         level, threshold = level_of(spec, found.value, found.count, row.state)
         previous = row.state
         row.value, row.evaluated_at = found.value, now
@@ -93,6 +99,8 @@ def evaluate_monitor(store: Store, monitor_id: int, *, now: dt.datetime | None =
         shown = "no data" if found.value is None else f"{found.value:.4g}"
         crossed = f" ({spec.direction} {threshold:g})" if threshold is not None else ""
         where = f" of {spec.deployment}" + (f"/{spec.variant}" if spec.variant else "") if spec.deployment else ""
+        if spec.baseline_variant is not None:
+            where += f" minus {spec.baseline_variant}'s"
         message = (f"[{level.upper()}] monitor {row.name}: {spec.signal}{where} = {shown}{crossed} over the last "
                    f"{spec.window_s}s ({found.count} data points); was {previous}")
         alert = AlertRow(project_id=row.project_id, monitor_id=row.id, monitor=row.name, event=event, level=level,

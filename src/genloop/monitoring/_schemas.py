@@ -120,6 +120,9 @@ class MonitorSpec(BaseModel):
     signal: str
     deployment: str | None = None
     variant: str | None = None
+    baseline_variant: str | None = Field(
+        default=None, description="Compare with this variant: the value is variant's minus baseline's (e.g. a "
+        "canary's judge score minus the main variant's); no data unless both have min_count points.")
     window_s: int = Field(default=300, ge=10, le=30 * 86400)
     direction: Literal["above", "below"] = Field(default="above", description="Which side of a threshold is bad.")
     warning: float | None = None
@@ -134,6 +137,8 @@ class MonitorSpec(BaseModel):
     def _threshold(self) -> MonitorSpec:
         if self.warning is None and self.alert is None:
             raise ValueError("give a warning or an alert threshold (or both)")
+        if self.baseline_variant is not None and (self.variant is None or self.deployment is None):
+            raise ValueError("baseline_variant needs a deployment and a variant to compare with it")
         return self
 
 
