@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from genloop.auth._permissions import ROLE_PERMISSIONS, SCOPE_MAIN, SCOPE_PERMISSIONS
+
 __all__ = ["SCOPES", "SERVER_SCOPES", "CreatedKey", "KeyInfo"]
 
 SCOPES = ("gateway", "read", "write", "admin", "metrics", "operator", "annotate")
@@ -40,6 +42,26 @@ class KeyInfo(BaseModel):
     created_by: str = ""
     expires_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    owner: str | None = Field(default=None, description="The user or service account the key belongs to")
+    owner_kind: str | None = Field(default=None, description="user or service; None: a key made before users")
+    role: str | None = Field(default=None, description="A user owner's role in the key's project (None: no role)")
+
+    @property
+    def user(self) -> str | None:
+        """The owning person's name when the key belongs to a user (not a service account), else None."""
+        return self.owner if self.owner_kind == "user" else None
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names: ``user:<name>`` for a user's key, ``key:<name>`` for a service key."""
+        return f"user:{self.owner}" if self.user else f"key:{self.name}"
+
+    def permits(self, permission: str) -> bool:
+        """Whether the key holds ``permission``: one of its scopes grants it and, for a user's key, the user's
+        role in the project does too (effective = scopes ∩ role)."""
+        if not any(permission in SCOPE_PERMISSIONS.get(s, ()) for s in self.scopes):
+            return False
+        return self.user is None or permission in ROLE_PERMISSIONS.get(self.role or "", ())
 
     @property
     def active(self) -> bool:
@@ -47,8 +69,10 @@ class KeyInfo(BaseModel):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
     def allows(self, scope: str) -> bool:
-        """Whether the key holds ``scope``, itself or through one that implies it (admin, operator)."""
-        return scope in self.scopes or any(scope in _IMPLIED.get(s, ()) for s in self.scopes)
+        """Whether the key holds ``scope``, itself or through one that implies it (admin, operator), and for a
+        user's key whether the user's role grants what the scope stands for."""
+        held = scope in self.scopes or any(scope in _IMPLIED.get(s, ()) for s in self.scopes)
+        return held and (self.user is None or SCOPE_MAIN.get(scope, scope) in ROLE_PERMISSIONS.get(self.role or "", ()))
 
     def allows_deployment(self, name: str) -> bool:
         return self.deployments is None or name in self.deployments
