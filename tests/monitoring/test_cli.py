@@ -25,6 +25,10 @@ def test_cli_evaluators_monitors_alerts_drift_and_run_once(cli, store: Store, tm
     alerts = cli("monitoring", "alerts", "--json").json()
     assert alerts[0]["level"] == "alert" and alerts[0]["monitor"] == "errors"
     assert "errors" in cli("monitoring", "monitors", "list").out
+    assert cli("monitoring", "monitors", "pause", "errors").code == 0
+    assert cli("monitoring", "monitors", "show", "errors").json()["enabled"] is False
+    assert cli("monitoring", "evaluators", "pause", "length").code == 0
+    assert cli("monitoring", "evaluators", "show", "length").json()["enabled"] is False
     drift = cli("monitoring", "drift", "-d", "bot", "--signal", "input_length", "--json")
     assert drift.code == 0 and drift.json()["signals"][0]["verdict"] == "no_data"
 

@@ -143,6 +143,29 @@ def monitors_evaluate(name: str, project: ProjectOpt = "default", as_json: JsonO
         typer.echo(f"monitor {info.name}: {info.spec.signal} = {shown} -> {info.state}")
 
 
+@monitors_app.command("show")
+def monitors_show(name: str, project: ProjectOpt = "default") -> None:
+    """One monitor as JSON."""
+    with get_client(project) as client:
+        print_json(client.monitoring.monitors.get(name))
+
+
+@monitors_app.command("pause")
+def monitors_pause(name: str, project: ProjectOpt = "default") -> None:
+    """Pause a monitor (no evaluation, no alerts)."""
+    with get_client(project) as client:
+        client.monitoring.monitors.set_enabled(name, False)
+    typer.echo(f"monitor {name} paused")
+
+
+@monitors_app.command("resume")
+def monitors_resume(name: str, project: ProjectOpt = "default") -> None:
+    """Resume a paused monitor."""
+    with get_client(project) as client:
+        client.monitoring.monitors.set_enabled(name, True)
+    typer.echo(f"monitor {name} resumed")
+
+
 @monitors_app.command("delete")
 def monitors_delete(name: str, project: ProjectOpt = "default") -> None:
     """Delete a monitor with its alert history."""
