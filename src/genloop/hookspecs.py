@@ -47,3 +47,10 @@ def register_optimizers(register: Callable[..., Any]) -> None:
 def register_pipeline_steps(register: Callable[..., Any]) -> None:
     """Add pipeline step kinds: ``register(name, fn, outputs={...}, params=Model, refs={...}, cacheable=True)``
     or ``register(genloop.pipelines.StepKind(...))``; ``fn(ctx, params)`` returns the step's outputs."""
+
+
+@hookspec
+def register_promotion_guards(register: Callable[..., Any]) -> None:
+    """Add promotion guards: ``register(guard)``; ``guard(session, change)`` runs inside the transaction that
+    moves a model alias or prompt label or updates a deployment (``genloop.store._guards.PromotionChange``),
+    and refuses the move by raising a ``genloop.errors`` exception."""

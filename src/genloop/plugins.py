@@ -34,6 +34,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "genloop.providers._plugin",
     "genloop.evals._plugin",
     "genloop.guardrails._plugin",
+    "genloop.governance._plugin",
 )
 
 

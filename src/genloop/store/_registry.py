@@ -195,6 +195,11 @@ def move_label(
         .with_for_update()
     )
     before = row.version if row is not None else None
+    if before != version:  # a move that changes nothing needs no permission
+        from genloop.store._guards import PromotionChange, check_promotion
+
+        check_promotion(session, PromotionChange(project=project.name, project_id=project.id, entity_type=entity_type,
+                                                 name=name, target=label, version=version, actor=actor))
     if row is None:
         session.add(Label(project_id=project.id, entity_type=entity_type, entity_name=name, label=label,
                           version=version, updated_by=actor))

@@ -27,6 +27,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "genloop.review._tables",
     "genloop.monitoring._tables",
     "genloop.pipelines._tables",
+    "genloop.governance._tables",
 )
 
 

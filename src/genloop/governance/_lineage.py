@@ -1,0 +1,84 @@
+"""What a review and a model card say about where a version comes from: author, base model, data, training run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from genloop.errors import GenLoopError
+from genloop.store import Store
+
+__all__ = ["Facts", "model_lineage", "subject_facts"]
+
+
+@dataclass
+class Facts:
+    name: str
+    version: int
+    author: str
+    lineage: dict[str, Any] = field(default_factory=dict)
+
+
+def subject_facts(store: Store, project: str, entity_type: str, ref: str) -> Facts:
+    """The concrete version ``ref`` names, its author and lineage (``NotFound`` when it does not resolve)."""
+    if entity_type == "prompt":
+        from genloop.prompts import PromptService
+
+        prompt = PromptService(store, project).get(ref)
+        return Facts(prompt.name, prompt.version, prompt.created_by,
+                     {"content_hash": prompt.content_hash, "created_by": prompt.created_by,
+                      "created_at": prompt.created_at.isoformat()})
+    from genloop.models import ModelService
+
+    version = ModelService(store, project).get(ref)
+    return Facts(version.name, version.version, version.created_by, model_lineage(store, project, version))
+
+
+def model_lineage(store: Store, project: str, version: Any) -> dict[str, Any]:
+    """Base model (with its content hash), training run (kind, parameters), its data (with hashes), author."""
+    from genloop.models import ModelService
+    from genloop.models._tables import model_content_hash
+
+    models = ModelService(store, project)
+    lineage: dict[str, Any] = {
+        "model": version.ref, "kind": version.kind, "uri": version.uri, "created_by": version.created_by,
+        "created_at": version.created_at.isoformat(),
+        "content_hash": model_content_hash(version.kind, version.uri, version.base, version.config),
+        "base": None, "run": None, "data": [],
+    }
+    if version.base:
+        try:
+            base = models.get(version.base)
+            lineage["base"] = {"model": base.ref, "kind": base.kind, "uri": base.uri,
+                               "content_hash": model_content_hash(base.kind, base.uri, base.base, base.config)}
+        except GenLoopError as exc:
+            lineage["base"] = {"model": version.base, "error": exc.message}
+    if version.source_run_id:
+        from genloop.runs import RunService
+
+        try:
+            run = RunService(store, project).get(version.source_run_id)
+        except GenLoopError as exc:
+            lineage["run"] = {"id": version.source_run_id, "error": exc.message}
+        else:
+            lineage["run"] = {"id": run.id, "kind": run.kind, "name": run.name, "status": run.status,
+                              "params": run.params, "created_by": run.created_by}
+            lineage["data"] = _datasets(store, project, run.inputs)
+    return lineage
+
+
+def _datasets(store: Store, project: str, inputs: list[str]) -> list[dict[str, Any]]:
+    from genloop.datasets import DatasetService
+
+    datasets = DatasetService(store, project)
+    out = []
+    for ref in inputs:
+        if not ref.startswith("dataset:"):
+            continue
+        try:
+            version = datasets.get(ref.removeprefix("dataset:"))
+            out.append({"dataset": ref.removeprefix("dataset:"), "content_hash": version.content_hash,
+                        "rows": version.num_rows})
+        except GenLoopError as exc:
+            out.append({"dataset": ref.removeprefix("dataset:"), "error": exc.message})
+    return out
