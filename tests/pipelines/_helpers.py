@@ -16,6 +16,7 @@ from genloop.store import Store
 
 CALLS: list[str] = []
 FAIL: set[str] = set()
+INTERRUPT: set[str] = set()
 
 
 def rows(n: int, offset: int = 0) -> list[dict[str, Any]]:
@@ -34,6 +35,8 @@ def add_dataset(store: Store, name: str = "support", n: int = 20, offset: int = 
 def _echo(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     CALLS.append(ctx.step)
     ctx.log(f"echo {params.get('value')!r}")
+    if ctx.step in INTERRUPT:
+        raise KeyboardInterrupt
     if ctx.step in FAIL:
         raise RuntimeError(f"step {ctx.step} was told to fail")
     return {"value": params.get("value"), "upper": str(params.get("value")).upper()}

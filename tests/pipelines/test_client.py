@@ -73,3 +73,18 @@ def test_rest_checks_project_and_scope(store: Any, tmp_path: Any) -> None:
                 assert run.status == "succeeded" and run.created_by == "key:writer"
     finally:
         secured.close()
+
+
+def test_start_without_waiting(client: Any) -> None:
+    import time
+
+    client.datasets.create("support", rows(8), kind="chat")
+    client.pipelines.create("prep", {"steps": [{"name": "pin", "kind": "dataset", "params": {"dataset": "support"}},
+                                               {"name": "split", "kind": "split",
+                                                "params": {"dataset": "${steps.pin.dataset}"}}]})
+    run = client.pipelines.start("prep", wait=False)
+    assert run.status in ("running", "succeeded")
+    deadline = time.monotonic() + 30
+    while (current := client.pipelines.get_run(run.id)).status == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert current.status == "succeeded" and [s.status for s in current.steps] == ["succeeded", "succeeded"]

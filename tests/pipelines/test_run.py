@@ -139,3 +139,22 @@ def test_resume_needs_the_same_version(store: Store, plugin: None) -> None:
         service.start("v", resume=failed.id)
     FAIL.clear()
     assert service.start("v@1", resume="latest").status == "succeeded"
+
+
+def test_interrupt_leaves_nothing_running(store: Store, plugin: None) -> None:
+    """Ctrl-C in a step: the step is failed, its run and the pipeline run cancelled, the next step skipped."""
+    from tests.pipelines import _helpers
+
+    service = PipelineService(store)
+    service.create("i", {"steps": [{"name": "a", "kind": "echo", "params": {"value": 1}},
+                                   {"name": "b", "kind": "echo", "params": {"value": "${steps.a.value}"}}]})
+    _helpers.INTERRUPT.add("a")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            service.start("i")
+    finally:
+        _helpers.INTERRUPT.clear()
+    run = service.runs("i").items[0]
+    assert run.status == "cancelled" and run.step("a").status == "failed" and "interrupted" in (run.step("a").error or "")
+    assert RunService(store).get(run.step("a").run_id).status == "cancelled"  # type: ignore[arg-type]
+    assert run.step("b").status == "skipped"

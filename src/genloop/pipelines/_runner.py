@@ -194,17 +194,21 @@ def _execute(service: Any, ctx: StepContext, kind: StepKind, step: StepSpec, par
         if not isinstance(outputs, dict):
             raise InvalidInput(f"step kind {kind.name!r} returned {type(outputs).__name__}, not a dict of outputs")
         outputs = orjson.loads(orjson.dumps(outputs, default=str))
+        undeclared = set(outputs) - set(kind.outputs) if kind.outputs else set()
+        if undeclared:
+            raise InvalidInput(f"step kind {kind.name!r} returned undeclared output(s) {', '.join(sorted(undeclared))}",
+                               hint=f"declared: {', '.join(kind.outputs)}")
+        for name, value in outputs.items():
+            entity = kind.outputs.get(name)
+            if entity in _VERSIONED and isinstance(value, str):
+                runs.add_output(step_run.id, f"{entity}:{value}")
     except Exception as exc:  # noqa: BLE001 - any failure of a step (plugins too) is recorded on its run
-        logger.removeHandler(capture)
         ctx.log(f"failed: {_error(exc)}")
         runs.finish(step_run.id, "failed", error=_error(exc), summary={"log_tail": ctx.text[-2000:]})
         return service.update_step(ctx.pipeline_run_id, step.name, status="failed", error=_error(exc),
                                    outputs=ctx.outputs_on_failure or {}, log=ctx.text, ended_at=utcnow())
-    logger.removeHandler(capture)
-    for name, value in outputs.items():
-        entity = kind.outputs.get(name)
-        if entity in _VERSIONED and isinstance(value, str):
-            runs.add_output(step_run.id, f"{entity}:{value}")
+    finally:
+        logger.removeHandler(capture)
     service.add_outputs(ctx.pipeline_run_id, kind, outputs)
     runs.finish(step_run.id, "succeeded", summary={"outputs": outputs})
     return service.update_step(ctx.pipeline_run_id, step.name, status="succeeded", outputs=outputs, log=ctx.text,

@@ -171,9 +171,18 @@ class PipelineService(RunState):
                     row = run_step(self, run_id, name, local=local)
                 if progress:
                     progress(name, row.status)
-        except BaseException as exc:  # Ctrl-C or a store failure: the run must not stay "running"
+        except BaseException as exc:  # Ctrl-C or a store failure: neither the run nor a step stays "running"
+            reason = f"{type(exc).__name__}: {exc}"
+            for name, row in self.step_rows(run_id).items():
+                if row.status == "running":
+                    if row.step_run_id and self.client.runs.get(row.step_run_id).status == "running":
+                        self.client.runs.finish(row.step_run_id, "cancelled", error=reason)
+                    self.update_step(run_id, name, status="failed", error=f"interrupted: {reason}", ended_at=utcnow())
+                elif row.status == "pending":
+                    self.update_step(run_id, name, status="skipped", error="not run: the pipeline was interrupted",
+                                     ended_at=utcnow())
             self.client.runs.finish(run_id, "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed",
-                                    error=f"{type(exc).__name__}: {exc}")
+                                    error=reason)
             raise
         return self.finish_run(run_id)
 
