@@ -9,8 +9,8 @@ envelope and the remote client raises the same class again on the other side.
     ├── Unauthorized        401  no or unknown credentials
     ├── Forbidden           403  credentials valid, but not for this project or deployment
     ├── NotFound            404  a name, version or label that does not exist
-    ├── Conflict            409  the change clashes with the current state
-    │   └── PromotionBlocked 409 a protected alias/label moved without a passing, approved review
+    ├── Conflict            409  the change clashes with the current state (a protected alias moved without an
+    │                            approved review: ``details["missing"]`` names each missing requirement)
     ├── PayloadTooLarge     413  a request body over the configured limit
     ├── RateLimited         429  a per-key limit or budget was reached
     ├── MissingDependency   501  an optional extra is not installed (hint: the pip command)
@@ -40,7 +40,6 @@ __all__ = [
     "MissingDependency",
     "NotFound",
     "PayloadTooLarge",
-    "PromotionBlocked",
     "ProviderError",
     "RateLimited",
     "Unauthorized",
@@ -153,13 +152,6 @@ class Conflict(GenLoopError):
     type = "conflict"
 
 
-class PromotionBlocked(Conflict):
-    """A protected alias, label or deployment was moved without a passing, approved review;
-    ``details["missing"]`` names each requirement still missing."""
-
-    type = "promotion_blocked"
-
-
 class PayloadTooLarge(GenLoopError):
     status_code = 413
     type = "payload_too_large"
@@ -218,7 +210,6 @@ _BY_TYPE: dict[str, type[GenLoopError]] = {
         Forbidden,
         NotFound,
         Conflict,
-        PromotionBlocked,
         PayloadTooLarge,
         RateLimited,
         MissingDependency,

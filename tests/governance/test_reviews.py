@@ -6,14 +6,14 @@ import threading
 
 import pytest
 from sqlalchemy import select
+from tests.governance.conftest import POLICY, eval_spec
 
-from genloop.errors import Conflict, Forbidden, InvalidInput, PromotionBlocked
+from genloop.errors import Conflict, Forbidden, InvalidInput
 from genloop.evals import EvalService
 from genloop.governance import PolicyService, ReviewService
 from genloop.models import ModelService
 from genloop.store import Store
 from genloop.store._registry import AuditEvent
-from tests.governance.conftest import POLICY, eval_spec
 
 
 def test_no_policy_changes_nothing(store: Store) -> None:
@@ -23,7 +23,7 @@ def test_no_policy_changes_nothing(store: Store) -> None:
 
 
 def test_protected_alias_refused_with_each_missing_requirement(world: Store) -> None:
-    with pytest.raises(PromotionBlocked) as info:
+    with pytest.raises(Conflict) as info:
         ModelService(world, actor="user:alice").alias("bot@2", "production")
     missing = info.value.details["missing"]
     assert any("exact_match>=0.5" in m for m in missing)
@@ -43,7 +43,7 @@ def test_missing_eval_run_is_named(world: Store) -> None:
     assert safety.passed and safety.details["attacks"] == 2
     with pytest.raises(Conflict, match="cannot be approved: missing: evaluation 'qa'"):
         ReviewService(world, actor="user:bob").decide(review.id, "approve")
-    with pytest.raises(PromotionBlocked, match=f"review #{review.id} is pending"):
+    with pytest.raises(Conflict, match=f"review #{review.id} is pending"):
         ModelService(world, actor="user:alice").alias("bot@2", "production")
 
 
@@ -87,7 +87,7 @@ def test_failing_bias_and_rejection(world: Store) -> None:
     assert rejected.status == "rejected"
     with pytest.raises(Conflict, match="already decided"):
         ReviewService(world, actor="user:bob").decide(review.id, "request_changes")
-    with pytest.raises(PromotionBlocked, match="rejected"):
+    with pytest.raises(Conflict, match="rejected"):
         ModelService(world, actor="user:alice").alias("bot@2", "production")
 
 

@@ -4,7 +4,7 @@ A project declares per target (a model alias, a prompt label) what a promotion n
 (:class:`PolicySpec`: evaluation gates, no regression, a safety evaluation, a bias check, a reviewer who is
 not the author); :class:`ReviewService` gathers the evidence and records the one decision, and approval
 moves the alias. The guard registered through ``register_promotion_guards`` refuses any other move of a
-protected alias or label with :class:`genloop.errors.PromotionBlocked`. :class:`ModelCardService` writes
+protected alias or label with :class:`genloop.errors.Conflict`. :class:`ModelCardService` writes
 model cards from the registry.
 """
 

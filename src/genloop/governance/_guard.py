@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import PromotionBlocked
+from genloop.errors import Conflict
 from genloop.governance._policies import policy_for
 from genloop.governance._spec import PolicySpec
 from genloop.governance._tables import ReviewRow
@@ -52,7 +52,7 @@ def guard(session: Session, change: PromotionChange) -> None:
     else:
         missing = [f"{name}: not checked (no review)" for name in spec.requirement_names()]
         hint = f"request a review with: genloop governance review request {subject} --target {change.target}"
-    raise PromotionBlocked(
+    raise Conflict(
         f"{change.entity_type} {change.name}@{change.version} cannot take {change.target!r}: policy "
         f"{policy.name!r} needs an approved review; missing: {'; '.join(missing)}",
         hint=hint, missing=missing, policy=policy.name, review_id=latest.id if latest is not None else None,

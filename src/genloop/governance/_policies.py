@@ -103,7 +103,8 @@ def policy_for(session: Session, project_id: int, kind: str, name: str, label: s
                PolicyRow.target_label == label, PolicyRow.target_name.in_((name, "*")))
         .order_by(PolicyRow.name)).all()
     exact = [row for row in rows if row.target_name == name]
-    return (exact or rows or [None])[0]
+    chosen = exact or list(rows)
+    return chosen[0] if chosen else None
 
 
 def _info(row: PolicyRow) -> PolicyInfo:
