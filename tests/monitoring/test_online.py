@@ -100,15 +100,20 @@ def test_calls_per_minute_budget_defers_the_rest(store: Store, traces) -> None: 
     assert len(_judged(store, "helpful")) == 6
 
 
-def test_cost_cap_per_day_stops_judge_calls(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
+def test_cost_cap_per_day_stops_judge_calls_and_the_rest_waits(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
     from genloop.providers import PriceTable
 
     traces(12)
     EvaluatorService(store).create({"name": "helpful", "deployment": "bot", "judge": {"model": "mock:judge"},
-                                    "sample_rate": 1.0, "delay_s": 0, "max_cost_per_day": 0.0})
-    worker = MonitoringWorker(store, clock=later(), providers={"mock": MockProvider(reply=JUDGE_REPLY)})
-    assert worker.tick().scored == 0 and _judged(store, "helpful") == []
-    _ = PriceTable
+                                    "sample_rate": 1.0, "delay_s": 0, "max_cost_per_day": 0.25, "concurrency": 1})
+    priced = MockProvider(reply=JUDGE_REPLY, prices=PriceTable({"mock:judge": {"input": 1000.0, "output": 0.0}}))
+    worker = MonitoringWorker(store, clock=later(), providers={"mock": priced})
+    first = worker.tick()
+    info = EvaluatorService(store).get("helpful")
+    per_call = info.spent_today_usd / max(first.scored, 1)
+    assert 0 < first.scored < 12 and info.spent_today_usd >= 0.25 > info.spent_today_usd - per_call
+    assert "cost cap" in (info.last_error or "")
+    assert worker.tick().scored == 0 and len(_judged(store, "helpful")) == first.scored  # the rest waits
 
 
 def test_bad_specs_are_refused(store: Store) -> None:

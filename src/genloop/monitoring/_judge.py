@@ -32,9 +32,11 @@ def judge_spec(spec: EvaluatorSpec) -> Any:
 
 
 async def judge_traces(store: Store, project: str, spec: EvaluatorSpec, traces: list[dict[str, Any]],
-                       providers: dict[str, Any] | None) -> tuple[list[dict[str, Any] | None], int | None, str | None]:
-    """Judge each trace (at most ``spec.concurrency`` calls at once). Returns the scores in order up to the first
-    trace whose call failed, that trace's index (None when none failed) and the error."""
+                       providers: dict[str, Any] | None, budget_usd: float | None = None,
+                       ) -> tuple[list[dict[str, Any] | None], int | None, str | None]:
+    """Judge each trace (at most ``spec.concurrency`` calls at once; no call starts once ``budget_usd`` is
+    spent). Returns the scores in order up to the first trace whose call failed or found the budget spent,
+    that trace's index (None when none did) and the error."""
     from genloop.evals._calls import CostMeter, ModelCaller
     from genloop.evals._executors import LocalExecutor
     from genloop.evals._judges import PointwiseJudge, ensure_judge_prompt
@@ -49,7 +51,7 @@ async def judge_traces(store: Store, project: str, spec: EvaluatorSpec, traces: 
     prompt = await asyncio.to_thread(ensure_judge_prompt, PromptService(store, project), jspec)
     judge = PointwiseJudge(jspec, target, prompt)
     executor = LocalExecutor(store.settings, concurrency=spec.concurrency, providers=providers)
-    caller = ModelCaller(executor, concurrency=spec.concurrency, meter=CostMeter(None),
+    caller = ModelCaller(executor, concurrency=spec.concurrency, meter=CostMeter(budget_usd),
                          cache_lookup=lambda keys: {}, on_reply=lambda *args: None)
 
     async def one(trace: dict[str, Any]) -> dict[str, Any] | None:

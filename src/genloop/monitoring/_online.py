@@ -135,7 +135,8 @@ class OnlineScorer:
                     result.caught_up = False
                     break
                 todo.append(trace_id)
-        scores, failed_at, error = self._score(spec, project, todo)
+        budget = None if spec.max_cost_per_day is None else max(spec.max_cost_per_day - spent, 0.0)
+        scores, failed_at, error = self._score(spec, project, todo, budget)
         if spec.judge is not None:
             bucket.take(len(scores) + (1 if failed_at is not None else 0))
         if failed_at is not None:
@@ -150,7 +151,7 @@ class OnlineScorer:
         self._commit(evaluator_id, start, cursor, kept, cost, error, spec, project_id)
         return result
 
-    def _score(self, spec: EvaluatorSpec, project: str, trace_ids: list[str]
+    def _score(self, spec: EvaluatorSpec, project: str, trace_ids: list[str], budget: float | None = None
                ) -> tuple[list[dict[str, Any] | None], int | None, str | None]:
         """Scores of the traces in order (None: nothing to record), up to the first that failed (its index; None
         when none did), and the error (also of a metric that failed on an output, which is passed over)."""
@@ -173,7 +174,7 @@ class OnlineScorer:
             return scores, None, error
         from genloop.monitoring._judge import judge_traces
 
-        return asyncio.run(judge_traces(self.store, project, spec, traces, self.providers))
+        return asyncio.run(judge_traces(self.store, project, spec, traces, self.providers, budget))
 
     def _commit(self, evaluator_id: int, start: tuple[Any, Any], cursor: Any, scores: list[dict[str, Any]],
                 cost: float, error: str | None, spec: EvaluatorSpec, project_id: int) -> None:
