@@ -48,7 +48,7 @@ class RemotePipelines:
         """Start a run on the server (``mode`` must be ``inprocess``; a server never reads the caller's files)."""
         if mode != "inprocess":
             raise InvalidInput("a server runs pipeline steps in-process", hint="drop mode= (or --subprocess)")
-        run = self._http.post_as(PipelineRun, f"{self._base}/pipelines/{quote(name_or_ref, safe='')}/runs",
+        run: PipelineRun = self._http.post_as(PipelineRun, f"{self._base}/pipelines/{quote(name_or_ref, safe='')}/runs",
                                  json={"params": params, "trigger": trigger, "resume": resume, "wait": wait})
         if progress is not None:
             for step in run.steps:

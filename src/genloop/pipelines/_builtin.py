@@ -152,7 +152,8 @@ def _deploy(ctx: Any, p: DeployP) -> dict[str, Any]:
         if unknown:
             raise InvalidInput(f"deployment {p.deployment!r} has no variant(s) {', '.join(sorted(unknown))}",
                                hint=f"its variants: {', '.join(sorted(str(n) for n in names))}")
-        variants = [{**v, "weight": p.weights.get(v.get("name"), v.get("weight"))} for v in variants]
+        weights = p.weights
+        variants = [{**v, "weight": weights.get(str(v.get("name")), v.get("weight"))} for v in variants]
     info = ctx.client.deployments.update(p.deployment, variants=variants,
                                          message=p.message or f"pipeline run {ctx.pipeline_run_id}")
     return {"deployment": f"{info.name}@{info.version}"}

@@ -35,7 +35,8 @@ def run_step_process(service: Any, run_id: str, step: str, *, timeout: float | N
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         output, code = (done.stdout + done.stderr).strip(), done.returncode
     except subprocess.TimeoutExpired as exc:
-        output, code = f"timed out after {timeout} s: {exc.stderr or ''}", -1
+        tail = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        output, code = f"timed out after {timeout} s: {tail}", -1
     row = service.step_rows(run_id)[step]
     log = "\n".join(filter(None, [row.log, f"[process exit {code}]", output[-16_000:]]))
     if row.status in ("pending", "running"):  # the child died before recording an outcome

@@ -138,15 +138,16 @@ class PipelineService(RunState):
         def fn(session: Session) -> None:
             project = find_project(session, self.project)
             assert project is not None
+            done = {s.name: s for s in previous.steps if s.status in DONE_STATUSES} if previous else {}
             for position, name in enumerate(order):
-                old = previous.step(name) if previous else None
-                reuse = old is not None and old.status in DONE_STATUSES
-                session.add(PipelineStepRow(
-                    project_id=project.id, run_id=run.id, step=name, kind=spec.step(name).kind, position=position,
-                    status="reused" if reuse else "pending", log="" if not reuse else f"resumed: outputs of run "
-                    f"{previous.id} reused", outputs=old.outputs if reuse and old else {},
-                    step_run_id=old.run_id if reuse and old else None, cache_key=old.cache_key if reuse and old
-                    else None, cached_from=previous.id if reuse and previous else None))
+                row = PipelineStepRow(project_id=project.id, run_id=run.id, step=name, kind=spec.step(name).kind,
+                                      position=position, status="pending", log="", outputs={})
+                old = done.get(name)
+                if old is not None and previous is not None:
+                    row.status, row.outputs, row.step_run_id = "reused", old.outputs, old.run_id
+                    row.cache_key, row.cached_from = old.cache_key, previous.id
+                    row.log = f"resumed: the outputs of run {previous.id} are reused"
+                session.add(row)
 
         self.store.db.write(fn)
         if previous is not None:

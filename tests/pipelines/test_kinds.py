@@ -1,0 +1,64 @@
+"""Built-in step kinds against the real services: import, promote (model alias, prompt label), deploy (canary
+weights), clean; a local file is read only by local runs; a kind's own error fails the step with its message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genloop.datasets import DatasetService
+from genloop.deployments import DeploymentService
+from genloop.models import ModelService
+from genloop.pipelines import Pipeline, PipelineService
+from genloop.prompts import PromptService
+from genloop.store import Store
+
+
+def test_promote_and_canary_weights(store: Store) -> None:
+    models = ModelService(store)
+    models.register("bot", kind="provider", uri="mock:echo")
+    models.register("bot", kind="provider", uri="mock:echo", config={"reply": "new"})
+    models.alias("bot@1", "champion")
+    models.alias("bot@1", "canary")
+    PromptService(store).create("support", messages=[{"role": "user", "content": "{{ q }}"}], model="mock:echo")
+    DeploymentService(store).create("support-bot", variants=[
+        {"name": "main", "model": "bot@champion", "weight": 1.0}, {"name": "canary", "model": "bot@canary", "weight": 0.0}])
+    p = Pipeline()
+    promote = p.step("promote", "promote", target="model:bot@2", alias="canary")
+    label = p.step("label", "promote", target="prompt:support@1", alias="production")
+    p.step("canary", "deploy", deployment="support-bot", weights={"main": 0.9, "canary": 0.1},
+           depends_on=[promote, label])
+    service = PipelineService(store)
+    service.create("roll", p.spec())
+    run = service.start("roll")
+    assert run.status == "succeeded", run.error
+    assert run.step("promote").outputs["model"] == "bot@2" and "canary" in models.get("bot@2").aliases
+    assert "production" in PromptService(store).get("support@production").labels
+    deployment = DeploymentService(store).get("support-bot")
+    assert {v.name: v.weight for v in deployment.variants} == {"main": 0.9, "canary": 0.1}
+    assert run.step("canary").outputs["deployment"] == f"support-bot@{deployment.version}"
+    # a variant the deployment does not have fails the step and changes nothing
+    service.create("bad", {"steps": [{"name": "d", "kind": "deploy",
+                                      "params": {"deployment": "support-bot", "weights": {"cnary": 0.5}}}]})
+    failed = service.start("bad")
+    assert failed.status == "failed" and "has no variant(s) cnary" in (failed.step("d").error or "")
+    assert DeploymentService(store).get("support-bot").version == deployment.version
+
+
+def test_import_rows_and_local_files(store: Store, tmp_path: Path) -> None:
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"text": "a b c"}\n{"text": "a b c"}\n{"text": "d e f"}\n', encoding="utf-8")
+    service = PipelineService(store)
+    service.create("imp", {"steps": [
+        {"name": "load", "kind": "dataset_import", "params": {"name": "notes", "path": str(data)}},
+        {"name": "clean", "kind": "dedup", "params": {"dataset": "${steps.load.dataset}", "method": "exact",
+                                                      "name": "notes-clean"}}]})
+    remote_like = service.start("imp")  # as a server runs it: no local files
+    assert remote_like.status == "failed"
+    assert "a path is read only by pipelines run locally" in (remote_like.step("load").error or "")
+    assert DatasetService(store).list().total == 0
+    local = service.start("imp", local=True)
+    assert local.status == "succeeded", local.error
+    assert DatasetService(store).get(local.step("clean").outputs["dataset"]).num_rows == 2
+    service.create("rows", {"steps": [{"name": "load", "kind": "dataset_import",
+                                       "params": {"name": "inline", "rows": [{"text": "x"}]}}]})
+    assert service.start("rows").step("load").outputs == {"dataset": "inline@1"}
