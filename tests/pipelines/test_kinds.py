@@ -62,3 +62,18 @@ def test_import_rows_and_local_files(store: Store, tmp_path: Path) -> None:
     service.create("rows", {"steps": [{"name": "load", "kind": "dataset_import",
                                        "params": {"name": "inline", "rows": [{"text": "x"}]}}]})
     assert service.start("rows").step("load").outputs == {"dataset": "inline@1"}
+
+
+def test_review_request_opens_a_governance_review(store: Store) -> None:
+    import pytest
+
+    ReviewService = pytest.importorskip("genloop.governance").ReviewService  # noqa: N806
+
+    ModelService(store).register("bot", kind="provider", uri="mock:echo")
+    service = PipelineService(store)
+    service.create("rev", {"steps": [{"name": "ask", "kind": "review_request",
+                                      "params": {"target": "model:bot@1", "alias": "production"}}]})
+    run = service.start("rev")
+    assert run.status == "succeeded", run.error
+    review = ReviewService(store).get(run.step("ask").outputs["review"])
+    assert review.status == "pending" and review.target == "production" and review.version == 1

@@ -201,17 +201,15 @@ def _governance_missing() -> str | None:
 
 
 class ReviewP(_P):
-    target: str = Field(description="model:NAME@N to request a review for")
-    note: str = ""
+    target: str = Field(description="model:NAME@N or prompt:NAME@N to review")
+    alias: str = Field(default="production", description="The alias or label approval moves")
 
 
 def _review(ctx: Any, p: ReviewP) -> dict[str, Any]:
-    import importlib
-
-    governance = importlib.import_module("genloop.governance")
-    service = governance.GovernanceService(ctx.client._store, project=ctx.project)  # type: ignore[attr-defined]
-    review = service.request_review(p.target, note=p.note)
-    return {"review": review.model_dump(mode="json") if hasattr(review, "model_dump") else str(review)}
+    review = ctx.client.reviews.request(p.target, target=p.alias)
+    ctx.log(f"review {review.id} of {review.subject} for {p.alias}: {review.status} "
+            f"(evidence {'complete' if review.passed else 'incomplete'})")
+    return {"review": review.id, "status": review.status, "passed": review.passed}
 
 
 KINDS: tuple[StepKind, ...] = (
@@ -248,8 +246,10 @@ KINDS: tuple[StepKind, ...] = (
              CompareP, description="Compare two evaluation runs"),
     StepKind("gate", lambda c, p: _gate(c, GateP(**p)), {"gates": "value", "passed": "value"}, GateP,
              description="Check gates on an evaluation run; the pipeline stops when one fails"),
-    StepKind("review_request", lambda c, p: _review(c, ReviewP(**p)), {"review": "value"}, ReviewP,
-             cacheable=False, description="Request a governance review", available=_governance_missing),
+    StepKind("review_request", lambda c, p: _review(c, ReviewP(**p)),
+             {"review": "value", "status": "value", "passed": "value"}, ReviewP, cacheable=False,
+             description="Open a governance review of a version for an alias (approval moves it)",
+             available=_governance_missing),
     StepKind("promote", lambda c, p: _promote(c, PromoteP(**p)),
              {"ref": "value", "model": "model", "prompt": "prompt", "dataset": "dataset"}, PromoteP,
              cacheable=False, description="Move an alias or label"),

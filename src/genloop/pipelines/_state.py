@@ -43,6 +43,7 @@ class Services:
     feedback = functools.cached_property(lambda self: self._make("genloop.feedback", "FeedbackService"))
     quality = functools.cached_property(lambda self: self._make("genloop.quality", "QualityService"))
     tuning = functools.cached_property(lambda self: self._make("genloop.tuning", "TuningService"))
+    reviews = functools.cached_property(lambda self: self._make("genloop.governance", "ReviewService"))
 
 
 class RunState:
