@@ -170,3 +170,24 @@ def test_a_canary_compared_with_its_baseline_variant(store: Store) -> None:
     assert "minus main's" in monitors.alerts()[0].message
     with pytest.raises(InvalidInput, match="baseline_variant needs"):
         monitors.create({"name": "x", "signal": "requests", "baseline_variant": "main", "alert": 1})
+
+
+def test_webhook_urls_are_masked_when_shown_and_receiver_bodies_are_not_kept(store: Store) -> None:
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse
+
+    app = FastAPI()
+
+    @app.post("/internal")
+    def internal() -> PlainTextResponse:
+        return PlainTextResponse("secret internal body", status_code=400)
+
+    add_traces(store, 3, age_s=10, status="error")
+    monitors = MonitorService(store)
+    with BackgroundServer(app) as srv:
+        info = monitors.create({"name": "e", "signal": "error_rate", "alert": 0.5,
+                                "webhooks": [{"url": srv.url + "/internal?token=abc", "format": "slack"}]})
+        assert info.spec.webhooks[0].url == srv.url + "/…" and "token" not in info.model_dump_json()
+        MonitoringWorker(store).tick()
+    [delivery] = monitors.deliveries(monitors.alerts()[0].id)
+    assert delivery.last_error == "HTTP 400" and delivery.url == srv.url + "/…"

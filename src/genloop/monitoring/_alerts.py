@@ -155,9 +155,10 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
             try:
                 response = client.post(url, json=body, headers={"user-agent": "genloop-monitoring"})
                 if not 200 <= response.status_code < 300:
-                    error = f"HTTP {response.status_code}: {response.text[:200]}"
+                    # the status alone: a receiver's body is never kept (a webhook must not read other services)
+                    error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                error = type(exc).__name__
             sent += error is None
             failed += error is not None
             _record(store, delivery_id, attempts + 1, error, utcnow())

@@ -143,7 +143,7 @@ class MonitorService:
                                hint="list alerts with: genloop monitoring alerts")
             rows = session.scalars(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id)
                                    .order_by(DeliveryRow.id))
-            return [DeliveryInfo(id=r.id, alert_id=r.alert_id, url=r.url, format=r.format, status=r.status,  # type: ignore[arg-type]
+            return [DeliveryInfo(id=r.id, alert_id=r.alert_id, url=mask_url(r.url), format=r.format, status=r.status,  # type: ignore[arg-type]
                                  attempts=r.attempts, next_attempt_at=r.next_attempt_at, last_error=r.last_error,
                                  sent_at=r.sent_at) for r in rows]
 
@@ -203,9 +203,19 @@ class DriftService:
                            drifted=[s.signal for s in results if s.verdict == "drift"])
 
 
+def mask_url(url: str) -> str:
+    """A webhook URL with its path and query hidden: an incoming-webhook URL is itself a credential."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}/…" if parsed.path.strip("/") or parsed.query else url
+
+
 def _monitor_info(row: MonitorRow, project: str) -> MonitorInfo:
+    hooks = [{**h, "url": mask_url(h["url"])} for h in row.spec.get("webhooks") or []]
     return MonitorInfo(id=row.id, project=project, name=row.name,
-                       spec=MonitorSpec.model_validate({**row.spec, "name": row.name}), enabled=row.enabled,
+                       spec=MonitorSpec.model_validate({**row.spec, "name": row.name, "webhooks": hooks}),
+                       enabled=row.enabled,
                        state=row.state, value=row.value, evaluated_at=row.evaluated_at,  # type: ignore[arg-type]
                        notified_at=row.notified_at, created_at=row.created_at)
 

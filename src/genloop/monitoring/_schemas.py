@@ -143,7 +143,7 @@ class MonitorSpec(BaseModel):
 
 
 class MonitorInfo(BaseModel):
-    """A stored monitor and its state."""
+    """A stored monitor and its state; webhook URLs are shown as scheme and host only (``https://host/…``)."""
 
     id: int
     project: str
