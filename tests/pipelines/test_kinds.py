@@ -67,7 +67,7 @@ def test_import_rows_and_local_files(store: Store, tmp_path: Path) -> None:
 def test_review_request_opens_a_governance_review(store: Store) -> None:
     import pytest
 
-    ReviewService = pytest.importorskip("genloop.governance").ReviewService  # noqa: N806
+    ReviewService = pytest.importorskip("genloop.governance").ReviewService
 
     ModelService(store).register("bot", kind="provider", uri="mock:echo")
     service = PipelineService(store)
