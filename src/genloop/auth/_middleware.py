@@ -1,10 +1,10 @@
 """Key checks for the REST API: an ASGI middleware that answers 401/403 before any route runs.
 
 Install it on the whole app when ``GENLOOP_AUTH`` is on (``install_auth(app, store)``). A route
-under ``/api/v1/projects/{project}/...`` needs a key of that project; reading needs the ``read``
-scope, changing needs ``write``, and key management needs ``admin``; provider connections
-(``/api/v1/connections``) need ``operator``. The authenticated key becomes the actor in the audit log
-(``key:<name>``).
+under ``/api/v1/projects/{project}/...`` needs a key of that project, and every route needs the permission
+the permission table (:mod:`genloop.auth._permissions`) gives it, which the key holds through its scopes
+and, for a user's key, the user's role in the project. The authenticated key becomes the actor in the audit
+log (``user:<name>`` for a user's key, ``key:<name>`` for a service key).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import anyio.to_thread
 import orjson
 
+from genloop.auth._permissions import SCOPE_PERMISSIONS, required_permission
 from genloop.auth._schemas import KeyInfo
 from genloop.auth._service import KeyService
 from genloop.errors import Forbidden, GenLoopError, Unauthorized
@@ -70,14 +71,21 @@ def annotation_request(method: str, path: str) -> bool:
 
 
 def authorize(key: KeyInfo, method: str, path: str) -> None:
-    """Raise :class:`Forbidden` when ``key`` may not make this request."""
-    project, scope = required_access(method, path)
+    """Raise :class:`Forbidden` when ``key`` may not make this request (the permission table decides)."""
+    project, _scope = required_access(method, path)
     if project is not None and project != key.project:
         raise Forbidden(f"API key {key.id} belongs to project {key.project!r}, not {project!r}",
                         hint="use a key created in that project")
-    if not key.allows(scope) and not ("annotate" in key.scopes and annotation_request(method, path)):
-        raise Forbidden(f"API key {key.id} lacks the {scope!r} scope (it has {', '.join(key.scopes)})",
-                        hint=f"create a key with --scope {scope}")
+    _known, permission = required_permission(method, path)
+    if permission is None or key.permits(permission):
+        return
+    if key.user is not None and any(permission in SCOPE_PERMISSIONS.get(s, ()) for s in key.scopes):
+        raise Forbidden(f"user {key.user!r} (role {key.role or 'none'} in project {key.project!r}) lacks the "
+                        f"{permission!r} permission", hint=f"an admin can grant a role that has it: genloop roles "
+                        f"grant {key.user} ROLE --project {key.project}")
+    wanted = [s for s, perms in SCOPE_PERMISSIONS.items() if permission in perms]
+    raise Forbidden(f"API key {key.id} lacks the {permission!r} permission (its scopes: {', '.join(key.scopes)})",
+                    hint=f"create a key with --scope {wanted[0] if wanted else 'admin'}")
 
 
 class AuthMiddleware:
@@ -102,7 +110,7 @@ class AuthMiddleware:
         except GenLoopError as exc:
             await _send_error(send, exc)
             return
-        scope.setdefault("state", {})["actor"] = f"key:{key.name}"
+        scope.setdefault("state", {})["actor"] = key.actor
         scope["state"]["api_key"] = key
         await self.app(scope, receive, send)
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from genloop.auth._permissions import ROLE_PERMISSIONS, SCOPE_MAIN, SCOPE_PERMISSIONS
 
-__all__ = ["SCOPES", "SERVER_SCOPES", "CreatedKey", "KeyInfo"]
+__all__ = ["SCOPES", "SERVER_SCOPES", "CreatedKey", "KeyInfo", "Membership", "UserInfo"]
 
 SCOPES = ("gateway", "read", "write", "admin", "metrics", "operator", "annotate")
 """``gateway``: call /v1 (OpenAI API, OTLP); ``read``/``write``: the REST API; ``admin``: manage the project's
@@ -82,3 +82,32 @@ class CreatedKey(KeyInfo):
     """A new key with its secret, which is shown only this once (the store keeps its sha256)."""
 
     key: str = Field(description="The secret; send it as Authorization: Bearer <key>")
+
+
+class UserInfo(BaseModel):
+    """A person or a service account (never its password hash); ``roles`` maps project to role."""
+
+    id: int
+    name: str
+    email: str = ""
+    kind: str = Field(description="user (a person, may log in to Studio) or service (owns keys only)")
+    has_password: bool = False
+    roles: dict[str, str] = Field(default_factory=dict, description="Role per project")
+    created_at: dt.datetime
+    created_by: str = ""
+    deactivated_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
+
+
+class Membership(BaseModel):
+    """A user's role in a project."""
+
+    project: str
+    user: str
+    user_id: int
+    role: str
+    created_at: dt.datetime
+    created_by: str = ""

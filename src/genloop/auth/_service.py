@@ -15,7 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from genloop.auth._schemas import SCOPES, CreatedKey, KeyInfo
-from genloop.auth._tables import ApiKeyRow
+from genloop.auth._tables import ApiKeyRow, MemberRow, UserRow
+from genloop.auth._users import find_user
 from genloop.errors import InvalidInput, NotFound, Unauthorized
 from genloop.refs import validate_name
 from genloop.store import Page, Store, utcnow
@@ -49,8 +50,12 @@ class KeyService:
         tpm_limit: int | None = None,
         budget_usd: float | None = None,
         expires_at: dt.datetime | None = None,
+        user: str | None = None,
     ) -> CreatedKey:
-        """Make a key; the returned ``key`` secret is shown once and never stored."""
+        """Make a key; the returned ``key`` secret is shown once and never stored.
+
+        ``user`` makes it a key of that user (it then acts as ``user:<name>`` with at most the user's role in
+        the project) or of that service account (``key:<name>``, its scopes alone)."""
         validate_name(name, "key name")
         scopes = list(dict.fromkeys(scopes or ["gateway"]))
         bad = [s for s in scopes if s not in SCOPES]
@@ -66,7 +71,8 @@ class KeyService:
 
         def fn(session: Session) -> KeyInfo:
             project = ensure_project(session, self.project, self.actor)
-            row = ApiKeyRow(
+            owner = _owner_for_new_key(session, user, project) if user is not None else None
+            row = ApiKeyRow(user_id=owner.id if owner is not None else None,
                 project_id=project.id, name=name, prefix=prefix, key_hash=hash_key(secret), scopes=scopes,
                 deployments=list(deployments) if deployments is not None else None, rpm_limit=rpm_limit,
                 tpm_limit=tpm_limit, budget_usd=budget_usd, spent_usd=0.0, created_by=self.actor,
@@ -75,8 +81,8 @@ class KeyService:
             session.add(row)
             session.flush()
             record_audit(session, project, self.actor, "create", "api_key", name,
-                         after={"id": prefix, "scopes": scopes, "deployments": deployments})
-            return _info(row, project.name)
+                         after={"id": prefix, "scopes": scopes, "deployments": deployments, "user": user})
+            return _info(row, project.name, session)
 
         info = self.store.db.write(fn)
         self.store.cache.invalidate("api_key")
@@ -94,13 +100,13 @@ class KeyService:
                 query = query.where(ApiKeyRow.revoked_at.is_(None))
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(query.order_by(ApiKeyRow.id.desc()).offset(offset).limit(limit))
-            return Page.build([_info(r, project.name) for r in rows], int(total), offset, limit)
+            return Page.build([_info(r, project.name, session) for r in rows], int(total), offset, limit)
 
     def get(self, key_id: str) -> KeyInfo:
         """One key by its visible prefix (``glk_ab12cd34``)."""
         with self.store.db.read() as session:
             row, project = self._row(session, key_id)
-            return _info(row, project.name)
+            return _info(row, project.name, session)
 
     def revoke(self, key_id: str) -> KeyInfo:
         """Revoke a key; gateways and servers refuse it within a second."""
@@ -110,7 +116,7 @@ class KeyService:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
                 record_audit(session, project, self.actor, "revoke", "api_key", row.name, before={"id": row.prefix})
-            return _info(row, project.name)
+            return _info(row, project.name, session)
 
         info = self.store.db.write(fn)
         self.store.cache.invalidate("api_key")
@@ -140,7 +146,7 @@ class KeyService:
                     select(ApiKeyRow, Project.name).join(Project, Project.id == ApiKeyRow.project_id)
                     .where(ApiKeyRow.key_hash == digest)
                 ).first()
-                cached = _info(found[0], found[1]) if found else None
+                cached = _info(found[0], found[1], session) if found else None
             store.cache.put(("api_key", "*", digest), cached)
         if cached is None or not cached.active:
             raise Unauthorized("invalid, expired or revoked API key",
@@ -155,7 +161,8 @@ class KeyService:
                 select(ApiKeyRow, Project.name).join(Project, Project.id == ApiKeyRow.project_id)
                 .where(ApiKeyRow.revoked_at.is_(None))
             ).all()
-            return {row.key_hash: _info(row, project) for row, project in rows}
+            owners = _owners(session)
+            return {row.key_hash: _info(row, project, owners=owners) for row, project in rows}
 
     @staticmethod
     def add_spend(session: Session, spend: dict[str, float]) -> None:
@@ -167,8 +174,37 @@ class KeyService:
                 )
 
 
-def _info(row: ApiKeyRow, project: str) -> KeyInfo:
-    data: dict[str, Any] = {
+def _owner_for_new_key(session: Session, user: str, project: Project) -> UserRow:
+    row = find_user(session, user)
+    if row.deactivated_at is not None:
+        raise InvalidInput(f"user {user!r} is deactivated", hint="a deactivated user gets no new keys")
+    if row.kind == "user" and session.scalar(select(MemberRow.role).where(
+            MemberRow.user_id == row.id, MemberRow.project_id == project.id)) is None:
+        raise InvalidInput(f"user {user!r} has no role in project {project.name!r}, so a key of theirs could do "
+                           "nothing", hint=f"grant one first: genloop roles grant {user} viewer --project {project.name}")
+    return row
+
+
+_Owners = tuple[dict[int, tuple[str, str, bool]], dict[tuple[int, int], str]]
+
+
+def _owners(session: Session, user_id: int | None = None) -> _Owners:
+    """Users by id (name, kind, active) and roles by (user id, project id): all, or one user's."""
+    users = select(UserRow.id, UserRow.name, UserRow.kind, UserRow.deactivated_at)
+    roles = select(MemberRow.user_id, MemberRow.project_id, MemberRow.role)
+    if user_id is not None:
+        users, roles = users.where(UserRow.id == user_id), roles.where(MemberRow.user_id == user_id)
+    return ({i: (n, k, d is None) for i, n, k, d in session.execute(users)},
+            {(u, p): r for u, p, r in session.execute(roles)})
+
+
+def _info(row: ApiKeyRow, project: str, session: Session | None = None, *, owners: _Owners | None = None) -> KeyInfo:
+    owner = kind = role = None
+    if row.user_id is not None:
+        users, roles = owners if owners is not None else _owners(session, row.user_id)  # type: ignore[arg-type]
+        owner, kind, active = users.get(row.user_id, (None, None, False))
+        role = roles.get((row.user_id, row.project_id)) if active else None
+    data: dict[str, Any] = {"owner": owner, "owner_kind": kind, "role": role,
         "id": row.prefix, "project": project, "name": row.name, "scopes": list(row.scopes or []),
         "deployments": row.deployments, "rpm_limit": row.rpm_limit, "tpm_limit": row.tpm_limit,
         "budget_usd": row.budget_usd, "spent_usd": row.spent_usd or 0.0, "created_at": row.created_at,

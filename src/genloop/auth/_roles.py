@@ -1,0 +1,95 @@
+"""RoleService: a user's role in one project (admin, editor, reviewer, annotator, viewer).
+
+A user's key can do in its project what both its scopes and the user's role there allow
+(:data:`genloop.auth.ROLE_PERMISSIONS`). Role changes reach servers and gateways within the key cache's
+time to live (``cache_ttl``) and the gateway's refresh interval.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from genloop.auth._permissions import ROLES
+from genloop.auth._schemas import Membership
+from genloop.auth._tables import MemberRow, UserRow
+from genloop.auth._users import find_user
+from genloop.errors import InvalidInput, NotFound
+from genloop.store import Store
+from genloop.store._registry import ensure_project, find_project, record_audit
+
+__all__ = ["RoleService"]
+
+
+class RoleService:
+    """Roles of one project."""
+
+    def __init__(self, store: Store, project: str = "default", actor: str | None = None) -> None:
+        self.store = store
+        self.project = project
+        self.actor = actor or store.default_actor
+
+    def grant(self, user: str, role: str) -> Membership:
+        """Give ``user`` the ``role`` in this project (replacing the role they had)."""
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}", hint=f"use one of: {', '.join(ROLES)}")
+
+        def fn(session: Session) -> Membership:
+            row = find_user(session, user)
+            if row.deactivated_at is not None:
+                raise InvalidInput(f"user {user!r} is deactivated", hint="create a new user instead")
+            if row.kind == "service":
+                raise InvalidInput(f"{user!r} is a service account; its keys act by their scopes alone",
+                                   hint="give its keys the scopes they need: genloop keys create --scope")
+            project = ensure_project(session, self.project, self.actor)
+            member = session.scalar(select(MemberRow).where(MemberRow.project_id == project.id,
+                                                            MemberRow.user_id == row.id))
+            before = member.role if member is not None else None
+            if member is None:
+                member = MemberRow(project_id=project.id, user_id=row.id, role=role, created_by=self.actor)
+                session.add(member)
+            member.role = role
+            session.flush()
+            record_audit(session, project, self.actor, "grant", "role", row.name,
+                         before={"role": before} if before else None, after={"role": role, "user_id": row.id})
+            return _membership(member, project.name, row)
+
+        out = self.store.db.write(fn)
+        self.store.cache.invalidate("api_key")
+        return out
+
+    def revoke(self, user: str) -> Membership:
+        """Take away ``user``'s role in this project; their keys there stop working."""
+
+        def fn(session: Session) -> Membership:
+            row = find_user(session, user)
+            project = find_project(session, self.project)
+            member = None if project is None else session.scalar(
+                select(MemberRow).where(MemberRow.project_id == project.id, MemberRow.user_id == row.id))
+            if member is None or project is None:
+                raise NotFound(f"user {user!r} has no role in project {self.project!r}",
+                               hint=f"see the roles with: genloop roles list --project {self.project}")
+            out = _membership(member, project.name, row)
+            session.delete(member)
+            record_audit(session, project, self.actor, "revoke", "role", row.name,
+                         before={"role": member.role, "user_id": row.id})
+            return out
+
+        out = self.store.db.write(fn)
+        self.store.cache.invalidate("api_key")
+        return out
+
+    def list(self) -> list[Membership]:
+        """Members of the project and their roles, by user name."""
+        with self.store.db.read() as session:
+            project = find_project(session, self.project)
+            if project is None:
+                return []
+            rows = session.execute(select(MemberRow, UserRow).join(UserRow, UserRow.id == MemberRow.user_id)
+                                   .where(MemberRow.project_id == project.id).order_by(UserRow.name)).all()
+            return [_membership(m, project.name, u) for m, u in rows]
+
+
+def _membership(member: MemberRow, project: str, user: UserRow) -> Membership:
+    return Membership(project=project, user=user.name, user_id=user.id, role=member.role,
+                      created_at=member.created_at, created_by=member.created_by or "")

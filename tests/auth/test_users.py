@@ -1,0 +1,111 @@
+"""Users, service accounts and roles: passwords hashed with scrypt, keys owned by users act with at most the
+user's role, deactivation revokes every key at once and keeps the audit history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from genloop.auth import KeyService, RoleService, UserService, actor_user, authorize
+from genloop.auth._tables import UserRow
+from genloop.auth._users import hash_password, verify_password
+from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from genloop.store import Store
+
+
+def test_password_hash_is_salted_scrypt() -> None:
+    one, two = hash_password("correct horse"), hash_password("correct horse")
+    assert one.startswith("scrypt$") and one != two and "correct" not in one
+    assert verify_password("correct horse", one) and not verify_password("wrong horse!", one)
+    assert not verify_password("x", None) and not verify_password("x", "scrypt$bad")
+    with pytest.raises(InvalidInput, match="at least 8"):
+        hash_password("short")
+
+
+def test_users_create_authenticate_and_bad_input(store: Store) -> None:
+    users = UserService(store, actor="op")
+    alice = users.create("alice", email="alice@example.com", password="s3cret-pass")
+    assert (alice.kind, alice.has_password, alice.email) == ("user", True, "alice@example.com")
+    with store.db.read() as session:
+        assert "s3cret" not in session.scalar(select(UserRow.password_hash).where(UserRow.name == "alice"))
+    assert users.authenticate("alice", "s3cret-pass").name == "alice"
+    for name, password in (("alice", "wrong-pass"), ("nobody", "s3cret-pass")):
+        with pytest.raises(Unauthorized, match="wrong user name or password"):
+            users.authenticate(name, password)
+    with pytest.raises(Conflict, match="already exists"):
+        users.create("alice")
+    with pytest.raises(InvalidInput, match="e-mail"):
+        users.create("bob", email="not an address")
+    with pytest.raises(InvalidInput, match="service account has no password"):
+        users.create("ci", service=True, password="whatever-long")
+    with pytest.raises(NotFound, match="no user"):
+        users.get("nobody")
+    assert [u.name for u in users.list()] == ["alice"]  # nothing half-written by the refused calls
+
+
+def test_key_of_a_user_acts_with_scopes_and_role(store: Store) -> None:
+    UserService(store).create("rita", password="rita-pass-1")
+    UserService(store).create("ci", service=True)
+    roles = RoleService(store, "p1", actor="op")
+    keys = KeyService(store, "p1")
+    with pytest.raises(InvalidInput, match="no role in project"):
+        keys.create("rk", scopes=["admin"], user="rita")
+    roles.grant("rita", "viewer")
+    rk = keys.create("rk", scopes=["admin"], user="rita").key
+    key = KeyService.verify(store, rk)
+    assert (key.user, key.role, key.actor) == ("rita", "viewer", "user:rita")
+    authorize(key, "GET", "/api/v1/projects/p1/datasets")
+    with pytest.raises(Forbidden, match="role viewer"):
+        authorize(key, "POST", "/api/v1/projects/p1/datasets/d")
+    assert not key.allows("gateway") and not key.allows("admin") and key.allows("read")
+    roles.grant("rita", "editor")  # a role change reaches the key once the cache is invalidated
+    key = KeyService.verify(store, keys.create("rk2", scopes=["read"], user="rita").key)
+    with pytest.raises(Forbidden, match="scopes: read"):  # role allows it, the key's scopes do not
+        authorize(key, "POST", "/api/v1/projects/p1/datasets/d")
+    service = KeyService.verify(store, keys.create("svc", scopes=["write"], user="ci").key)
+    assert (service.owner, service.user, service.actor) == ("ci", None, "key:svc")
+    authorize(service, "POST", "/api/v1/projects/p1/datasets/d")
+    with pytest.raises(InvalidInput, match="service account"):
+        roles.grant("ci", "admin")
+    with pytest.raises(InvalidInput, match="unknown role"):
+        roles.grant("rita", "owner")
+    assert [(m.user, m.role) for m in roles.list()] == [("rita", "editor")]
+    roles.revoke("rita")
+    key = KeyService.verify(store, rk)  # still a valid key, but a user without a role may do nothing
+    assert key.role is None and not key.permits("project.read")
+    with pytest.raises(Forbidden, match="role none"):
+        authorize(key, "GET", "/api/v1/projects/p1/datasets")
+    with pytest.raises(NotFound):
+        roles.revoke("rita")
+
+
+def test_deactivate_revokes_keys_at_once_and_keeps_history(store: Store) -> None:
+    from genloop.audit import AuditService
+
+    users = UserService(store, actor="op")
+    user = users.create("dan", password="dan-pass-123")
+    RoleService(store, "p1").grant("dan", "editor")
+    RoleService(store, "p2").grant("dan", "viewer")
+    secrets = [KeyService(store, p).create("k", scopes=["read"], user="dan").key for p in ("p1", "p2")]
+    KeyService.verify(store, secrets[0])
+    gone = users.deactivate("dan")
+    assert gone.deactivated_at is not None and gone.id == user.id
+    for secret in secrets:
+        with pytest.raises(Unauthorized):
+            KeyService.verify(store, secret)
+    with pytest.raises(Unauthorized):
+        users.authenticate("dan", "dan-pass-123")
+    assert users.get("dan").name == "dan" and users.list() == []
+    assert [u.name for u in users.list(include_inactive=True)] == ["dan"]
+    events = AuditService(store, "default").list(limit=50).items
+    deactivated = [e for e in events if e.action == "deactivate" and e.entity_name == "dan"]
+    assert deactivated and deactivated[0].after["id"] == user.id and len(deactivated[0].after["keys_revoked"]) == 2
+    p1 = [e for e in AuditService(store, "p1").list(limit=50).items if e.action == "revoke"]
+    assert p1 and p1[0].actor == "op"
+    with pytest.raises(InvalidInput, match="deactivated"):
+        KeyService(store, "p1").create("again", user="dan")
+
+
+def test_actor_user() -> None:
+    assert actor_user("user:alice") == "alice"
+    assert actor_user("key:ci") is None and actor_user("local") is None and actor_user("user:") is None
