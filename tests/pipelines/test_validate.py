@@ -87,3 +87,27 @@ def test_unknown_run_param_and_bad_resume(store: Store) -> None:
         service.start("x")
     with pytest.raises(InvalidInput, match="step 'a': parameter 'dataset': dataset 'e' does not exist"):
         service.start("x", params={"src": "e"})
+
+
+def test_bounds_deep_values_long_chains_and_text_no_store_keeps() -> None:
+    deep: dict[str, Any] = {"x": 1}
+    for _ in range(100):
+        deep = {"a": deep}
+    with pytest.raises(InvalidInput, match="nests values deeper than 32 levels"):
+        PipelineSpec.load({"steps": [_step("a", kind="clean", dataset="d", steps=[deep])]})
+    with pytest.raises(InvalidInput, match="NUL character or a lone surrogate"):
+        PipelineSpec.load({"description": "a\x00b", "steps": [_step("a", dataset="d")]})
+    with pytest.raises(InvalidInput, match="NUL character or a lone surrogate"):
+        PipelineSpec.load({"steps": [_step("a", dataset="d\ud800")]})
+    with pytest.raises(InvalidInput, match="501 steps; at most 500"):
+        PipelineSpec.load({"steps": [_step(f"s{i}", dataset="d") for i in range(501)]})
+    # a 500-step chain written last-first is ordered without recursion
+    chain = [_step(f"s{i}", dataset=f"${{steps.s{i + 1}.train}}") for i in range(499)] + [_step("s499", dataset="d")]
+    order = topological_order(check_spec_and_return(chain))
+    assert order[0] == "s499" and order[-1] == "s0"
+
+
+def check_spec_and_return(steps: list[dict[str, Any]]) -> PipelineSpec:
+    spec = _spec(*steps)
+    check_spec(spec)
+    return spec

@@ -59,9 +59,10 @@ class PipelineSpec(BaseModel):
     @classmethod
     def load(cls, source: PipelineSpec | dict[str, Any] | str | Path) -> PipelineSpec:
         """A spec from a spec, a dict, YAML text or a YAML file path; :class:`InvalidInput` names what is wrong."""
-        if isinstance(source, PipelineSpec):
-            return source
         display = "pipeline spec"
+        if isinstance(source, PipelineSpec):
+            _check_bounds(source.model_dump(), display)
+            return source
         if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
                                          and source.endswith((".yaml", ".yml", ".json"))):
             path = Path(source)
@@ -75,6 +76,7 @@ class PipelineSpec(BaseModel):
                 raise InvalidInput(f"{display} is not valid YAML: {exc}", hint="check the indentation") from exc
         if not isinstance(source, dict):
             raise InvalidInput(f"{display} must be a mapping with 'steps'", hint="write steps: [{name, kind, params}]")
+        _check_bounds(source, display)
         try:
             return cls.model_validate(source)
         except ValidationError as exc:
@@ -92,6 +94,35 @@ class PipelineSpec(BaseModel):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+
+#: Bounds of a spec: steps, nesting of values, and text no store can keep (NUL, lone surrogates).
+MAX_STEPS = 500
+MAX_DEPTH = 32
+
+
+def _check_bounds(source: dict[str, Any], display: str) -> None:
+    steps = source.get("steps")
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:
+        raise InvalidInput(f"{display} has {len(steps)} steps; at most {MAX_STEPS}",
+                           hint="split it into pipelines that trigger one another")
+    pending: list[tuple[Any, int]] = [(source, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput(f"{display} nests values deeper than {MAX_DEPTH} levels",
+                               hint="flatten the parameters")
+        if isinstance(value, dict):
+            pending.extend((v, depth + 1) for v in value.values())
+            pending.extend((k, depth + 1) for k in value)
+        elif isinstance(value, list | tuple):
+            pending.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str) and ("\x00" in value or _SURROGATE.search(value)):
+            raise InvalidInput(f"{display} holds text with a NUL character or a lone surrogate: {value[:40]!r}",
+                               hint="remove the control character")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _loc(loc: tuple[Any, ...], source: dict[str, Any]) -> str:

@@ -97,27 +97,38 @@ def dependencies(step: StepSpec) -> list[str]:
 
 
 def topological_order(spec: PipelineSpec) -> list[str]:
-    """Step names with every step after its dependencies (ties keep the spec's order); a cycle is refused."""
-    deps = {step.name: dependencies(step) for step in spec.steps}
-    state: dict[str, int] = {}  # 1 visiting, 2 done
+    """Step names with every step after its dependencies (ties keep the spec's order); a cycle is refused.
+
+    Iterative depth-first search, so a long chain cannot exhaust the interpreter's stack."""
+    deps = {step.name: [d for d in dependencies(step)] for step in spec.steps}
+    state: dict[str, int] = {}  # 1 on the current path, 2 placed
     order: list[str] = []
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            raise InvalidInput(f"the pipeline has a cycle: {' -> '.join(cycle)}",
-                               hint=f"remove one of these references or depends_on entries (step {cycle[-2]!r})")
-        state[name] = 1
-        for dep in deps.get(name, []):
-            if dep in deps:
-                visit(dep, [*path, name])
-        state[name] = 2
-        order.append(name)
-
-    for step in spec.steps:
-        visit(step.name, [])
+    for root in deps:
+        if state.get(root) == 2:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        state[root] = 1
+        while stack:
+            name, index = stack[-1]
+            children = [d for d in deps[name] if d in deps]
+            if index < len(children):
+                stack[-1] = (name, index + 1)
+                child = children[index]
+                if state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    raise InvalidInput(f"the pipeline has a cycle: {' -> '.join(cycle)}",
+                                       hint=f"remove one of these references or depends_on entries "
+                                            f"(step {cycle[-2]!r})")
+                if state.get(child) != 2:
+                    state[child] = 1
+                    stack.append((child, 0))
+                    path.append(child)
+                continue
+            stack.pop()
+            path.pop()
+            state[name] = 2
+            order.append(name)
     return order
 
 
