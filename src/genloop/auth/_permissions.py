@@ -107,6 +107,9 @@ REST_RULES: list[Rule] = [
     (_GET, P + "/governance/**", "project.read"),
     (_ANY, P + "/governance/**", "governance.manage"),
     (_GET, P + "/audit/export", "audit.export"),
+    # retention and privacy (issue 13): reads need project.read, changes (and erasure) governance.manage
+    *((_GET, f"{P}/{area}/**", "project.read") for area in ("retention", "privacy", "erasure")),
+    *((_ANY, f"{P}/{area}/**", "governance.manage") for area in ("retention", "privacy", "erasure", "erase")),
     *((_GET, f"{P}/{area}/**", "project.read") for area in _PLAIN_AREAS),
     *((_CHANGE, f"{P}/{area}/**", "project.write") for area in _PLAIN_AREAS),
 ]
@@ -152,7 +155,8 @@ CLI_RULES: list[tuple[str, str | None]] = [
     *((f"{g} *", "project.write") for g in ("datasets", "prompts", "models", "runs", "eval", "deployments",
                                             "traces", "feedback", "review", "monitoring", "pipelines", "quality",
                                             "tune", "triggers")),
-    ("governance *", "governance.manage"),
+    ("governance *", "governance.manage"), ("audit *", "project.read"),
+    ("retention *", "governance.manage"), ("privacy *", "governance.manage"),
 ]
 """CLI commands: the permission of the REST route the command calls when the client is remote."""
 
