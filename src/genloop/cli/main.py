@@ -23,6 +23,7 @@ from genloop.cli import (
     evals,
     feedback,
     gateway,
+    governance,
     keys,
     lineage,
     mock_upstream,
@@ -58,6 +59,7 @@ app.add_typer(feedback.app, name="feedback")
 app.add_typer(review.app, name="review")
 app.add_typer(monitoring.app, name="monitoring")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(governance.app, name="governance")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connections.app, name="connections")
 app.add_typer(tune.app, name="tune")

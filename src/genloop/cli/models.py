@@ -157,3 +157,37 @@ def status(
         before = client.models.get(ref)
         version = client.models.set_status(ref, new_status, reason=reason)
     console.print(f"{version.name}@{version.version}: {before.status} -> {version.status}")
+
+
+@app.command("card")
+def card(
+    ref: Annotated[str, typer.Argument(help="Model version ref (NAME@3, NAME@production).")],
+    intended_use: Annotated[str | None, typer.Option("--intended-use", help="Set the intended use (author only).")]
+    = None,
+    limitations: Annotated[str | None, typer.Option("--limitations", help="Set the limitations (author only).")]
+    = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the Markdown to this file.")] = None,
+    export: Annotated[str | None, typer.Option("--export", help="Copy the model's files and its card into this "
+                                               "new folder.")] = None,
+    project: ProjectOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """The model card of a version as Markdown (from the registry, evaluations, reviews and the author's notes)."""
+    from pathlib import Path
+
+    with get_client(project) as client:
+        cards = client.governance.cards
+        if intended_use is not None or limitations is not None:
+            cards.set_notes(ref, intended_use=intended_use, limitations=limitations)
+        if export is not None:
+            folder = cards.export(ref, export)
+            typer.echo(f"exported {ref} with MODEL_CARD.md to {folder}")
+            return
+        result = cards.card(ref)
+    if as_json:
+        print_json(result)
+    elif output is not None:
+        Path(output).write_text(result.markdown, encoding="utf-8")
+        typer.echo(f"wrote the card of {result.model} to {output}")
+    else:
+        typer.echo(result.markdown, nl=False)

@@ -99,6 +99,9 @@ class Client:
         from genloop.pipelines import PipelineService
 
         self.pipelines: Any = PipelineService(store, project=project)
+        from genloop.client._governance import Governance
+
+        self.governance: Any = Governance(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
@@ -137,6 +140,9 @@ class Client:
         from genloop.client._pipelines import RemotePipelines
 
         self.pipelines = RemotePipelines(http, project=project)
+        from genloop.client._governance import RemoteGovernance
+
+        self.governance = RemoteGovernance(http, project=project)
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

@@ -30,10 +30,9 @@ _OUTCOME = {"approve": "approved", "request_changes": "changes_requested", "reje
 
 def same_person(a: str, b: str) -> bool:
     """Whether two actor strings (``user:alice``, ``key:ci``, ``alice``) are the same person."""
-    try:
-        from genloop.auth import actor_user  # type: ignore[attr-defined]
-    except ImportError:
-        actor_user = None
+    import genloop.auth
+
+    actor_user: Any = getattr(genloop.auth, "actor_user", None)  # G1's user lookup, when present
     if actor_user is not None:
         ua, ub = actor_user(a), actor_user(b)
         if ua is not None and ub is not None:
