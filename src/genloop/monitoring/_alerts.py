@@ -67,23 +67,22 @@ def evaluate_monitors(store: Store, *, now: dt.datetime | None = None) -> tuple[
 
 
 def evaluate_monitor(store: Store, monitor_id: int, *, now: dt.datetime | None = None) -> int | None:
-    """Evaluate one monitor now; returns the id of the alert row it wrote, if any."""
-    now = now or utcnow()
+    """Evaluate one monitor now; returns the id of the alert row it wrote, if any.
 
-    def fn(session: Session) -> int | None:
-        row = session.get(MonitorRow, monitor_id, with_for_update=True)
+    The series is read in a read transaction; only the short state change takes the write lock (on SQLite a
+    write transaction held through a long aggregate would hold up the trace writer)."""
+    now = now or utcnow()
+    with store.db.read() as session:
+        row = session.get(MonitorRow, monitor_id)
         if row is None:
             return None
         spec = MonitorSpec.model_validate({**row.spec, "name": row.name})
-        start = now - dt.timedelta(seconds=spec.window_s)
-        found = series_value(session, row.project_id, spec.signal, deployment=spec.deployment, variant=spec.variant,
-                             start=start, end=now)
-        if spec.baseline_variant is not None:
-            base = series_value(session, row.project_id, spec.signal, deployment=spec.deployment,
-                                variant=spec.baseline_variant, start=start, end=now)
-            both = found.value is not None and base.value is not None and base.count >= spec.min_count
-            found = SeriesValue(found.value - base.value if both else None,  # type: ignore[operator]
-                                min(found.count, base.count))
+        found = _window_value(session, row.project_id, spec, now)
+
+    def fn(session: Session) -> int | None:
+        row = session.get(MonitorRow, monitor_id, with_for_update=True)
+        if row is None or MonitorSpec.model_validate({**row.spec, "name": row.name}) != spec:
+            return None  # deleted or changed meanwhile: the next tick evaluates what it is now
         level, threshold = level_of(spec, found.value, found.count, row.state)
         previous = row.state
         row.value, row.evaluated_at = found.value, now
@@ -114,6 +113,19 @@ def evaluate_monitor(store: Store, monitor_id: int, *, now: dt.datetime | None =
         return alert.id
 
     return store.db.write(fn)
+
+
+def _window_value(session: Session, project_id: int, spec: MonitorSpec, now: dt.datetime) -> SeriesValue:
+    start = now - dt.timedelta(seconds=spec.window_s)
+    found = series_value(session, project_id, spec.signal, deployment=spec.deployment, variant=spec.variant,
+                         start=start, end=now)
+    if spec.baseline_variant is None:
+        return found
+    base = series_value(session, project_id, spec.signal, deployment=spec.deployment, variant=spec.baseline_variant,
+                        start=start, end=now)
+    both = found.value is not None and base.value is not None and base.count >= spec.min_count
+    return SeriesValue(found.value - base.value if both else None,  # type: ignore[operator]
+                       min(found.count, base.count))
 
 
 def payload(alert: AlertRow, project: str, spec: MonitorSpec, fmt: str) -> dict[str, Any]:
