@@ -27,6 +27,12 @@ __all__ = ["KeyService", "hash_key"]
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def new_secret() -> tuple[str, str]:
+    """A fresh key: its visible prefix (``glk_<8 chars>``) and the whole secret."""
+    prefix = "glk_" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return prefix, f"{prefix}_{secrets.token_urlsafe(24)}"
+
+
 def hash_key(secret: str) -> str:
     """The sha256 hex digest the store keeps for a key."""
     return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
@@ -66,8 +72,7 @@ class KeyService:
         for what, value in (("rpm_limit", rpm_limit), ("tpm_limit", tpm_limit), ("budget_usd", budget_usd)):
             if value is not None and value <= 0:
                 raise InvalidInput(f"{what} must be above 0, got {value}", hint="leave it out for no limit")
-        prefix = "glk_" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
-        secret = f"{prefix}_{secrets.token_urlsafe(24)}"
+        prefix, secret = new_secret()
 
         def fn(session: Session) -> KeyInfo:
             project = ensure_project(session, self.project, self.actor)

@@ -20,13 +20,15 @@ def create(
     rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute.")] = None,
     tpm: Annotated[int | None, typer.Option("--tpm", min=1, help="Tokens per minute.")] = None,
     budget: Annotated[float | None, typer.Option("--budget", help="USD; requests get 429 once it is spent.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="The user or service account it belongs to (a user's "
+                                             "key acts as them, with at most their role).")] = None,
     project: ProjectOpt = "default",
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key and print its secret (this once)."""
     with get_client(project) as client:
         key = client.keys.create(name, scopes=scope, deployments=deployment, rpm_limit=rpm,
-                                               tpm_limit=tpm, budget_usd=budget)
+                                 tpm_limit=tpm, budget_usd=budget, user=user)
     if as_json:
         print_json(key)
         return

@@ -13,6 +13,7 @@ import typer
 
 from genloop import __version__
 from genloop.cli import (
+    admin,
     audit,
     connections,
     datasets,
@@ -35,10 +36,12 @@ from genloop.cli import (
     prompts,
     quality,
     review,
+    roles,
     runs,
     server,
     traces,
     tune,
+    users,
 )
 
 app = typer.Typer(
@@ -61,6 +64,9 @@ app.add_typer(monitoring.app, name="monitoring")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(governance.app, name="governance")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
+app.add_typer(roles.app, name="roles")
+app.add_typer(admin.app, name="admin")
 app.add_typer(connections.app, name="connections")
 app.add_typer(tune.app, name="tune")
 app.add_typer(quality.app, name="quality")

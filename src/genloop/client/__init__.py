@@ -89,6 +89,10 @@ class Client:
         self.traces = TraceService(store, project=project)
         self.feedback = FeedbackService(store, project=project)
         self.keys = KeyService(store, project=project)
+        from genloop.auth import RoleService, UserService
+
+        self.users: Any = UserService(store)
+        self.roles: Any = RoleService(store, project=project)
         self.connections = ConnectionService(store)
         self.tuning = TuningService(store, project=project)
         self.quality = QualityService(store, project=project)
@@ -130,6 +134,10 @@ class Client:
         self.traces = RemoteTraces(http, project=project)  # type: ignore[assignment]
         self.feedback = RemoteFeedback(http, project=project)  # type: ignore[assignment]
         self.keys = RemoteKeys(http, project=project)  # type: ignore[assignment]
+        from genloop.client._users import RemoteRoles, RemoteUsers
+
+        self.users = RemoteUsers(http)
+        self.roles = RemoteRoles(http, project=project)
         self.connections = RemoteConnections(http)  # type: ignore[assignment]
         self.tuning = RemoteTuning(http, project=project, settings=self.settings)  # type: ignore[assignment]
         self.quality = RemoteQuality(http, project=project)  # type: ignore[assignment]

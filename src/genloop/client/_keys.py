@@ -33,8 +33,9 @@ class RemoteKeys:
         tpm_limit: int | None = None,
         budget_usd: float | None = None,
         expires_at: dt.datetime | None = None,
+        user: str | None = None,
     ) -> CreatedKey:
-        body = {"name": name, "scopes": scopes, "deployments": deployments, "rpm_limit": rpm_limit,
+        body = {"user": user, "name": name, "scopes": scopes, "deployments": deployments, "rpm_limit": rpm_limit,
                 "tpm_limit": tpm_limit, "budget_usd": budget_usd,
                 "expires_at": expires_at.isoformat() if expires_at else None}
         return self._http.post_as(CreatedKey, self._base, json=body)

@@ -18,6 +18,7 @@ from genloop.server.routes import (
     review,
     runs,
     traces,
+    users,
 )
 
 ROUTERS = [
@@ -36,6 +37,7 @@ ROUTERS = [
     pipelines.router,
     quality.router,
     keys.router,
+    users.router,
     connections.router,
     audit.router,
 ]

@@ -25,19 +25,26 @@ class KeyCreate(BaseModel):
     tpm_limit: int | None = None
     budget_usd: float | None = None
     expires_at: dt.datetime | None = None
+    user: str | None = Field(default=None, description="The user or service account the key belongs to; a key "
+                             "of a user acts as that user, with at most their role")
 
 
 @router.post("/projects/{project}/keys", response_model=CreatedKey, status_code=201)
 def create_key(project: str, body: KeyCreate, request: Request, store: StoreDep, actor: ActorDep) -> CreatedKey:
     """Create a key; the response holds the secret, shown this once.
 
-    Server-wide scopes (``metrics``, ``operator``) are granted only by a key that holds ``operator``.
+    Server-wide scopes (``metrics``, ``operator``) are granted only by a key that holds ``operator``; a key for
+    another user only by a key that may manage users (else a project admin could act in someone's name).
     """
     caller = getattr(request.state, "api_key", None)
     wanted = SERVER_SCOPES.intersection(body.scopes or ())
     if wanted and caller is not None and not caller.allows("operator"):
         raise Forbidden(f"only an operator key may grant the {', '.join(sorted(wanted))} scope",
                         hint="create it on the server: genloop keys create NAME --scope metrics")
+    if (body.user is not None and caller is not None and caller.owner != body.user
+            and not caller.permits("users.manage")):
+        raise Forbidden(f"only an operator key (or {body.user!r} themselves) may create a key of user {body.user!r}",
+                        hint=f"create it on the server: genloop keys create NAME --user {body.user}")
     return KeyService(store, project, actor).create(body.name, **body.model_dump(exclude={"name"}))
 
 
