@@ -36,7 +36,13 @@ def test_run_in_order_with_lineage(store: Store) -> None:
     assert step_run.inputs == ["dataset:support@1"]
     assert set(step_run.outputs) == {"dataset:support-train@1", "dataset:support-test@1"}
     pipeline_run = RunService(store).get(run.id)
-    assert pipeline_run.kind == "pipeline" and "dataset:support-clean@1" in pipeline_run.outputs
+    assert pipeline_run.kind == "pipeline" and pipeline_run.status == "succeeded"
+    # the lineage of a split part goes through the step's run to the pinned input; pinning made nothing
+    lineage = RunService(store).lineage("dataset:support-train@1")
+    assert lineage.produced_by is not None and lineage.produced_by.kind == "pipeline-step"
+    assert [i.ref for i in lineage.inputs] == ["dataset:support@1"] and lineage.inputs[0].produced_by is None
+    pin_run = RunService(store).get(run.step("pin").run_id)  # type: ignore[arg-type]
+    assert pin_run.inputs == ["dataset:support@1"] and pin_run.outputs == []
     assert service.runs("prep").items[0].id == run.id and info.version == 1
 
 

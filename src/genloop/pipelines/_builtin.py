@@ -214,7 +214,8 @@ def _review(ctx: Any, p: ReviewP) -> dict[str, Any]:
 
 KINDS: tuple[StepKind, ...] = (
     StepKind("dataset", lambda c, p: _dataset(c, DatasetP(**p)), {"dataset": "dataset"}, DatasetP,
-             {"dataset": "dataset"}, cacheable=False, description="Pin a dataset reference to its current version"),
+             {"dataset": "dataset"}, cacheable=False, description="Pin a dataset reference to its current version",
+             produces=False),
     StepKind("dataset_import", lambda c, p: _import(c, ImportP(**p)), {"dataset": "dataset"}, ImportP,
              description="Import rows (or a local file) as a dataset version"),
     StepKind("feedback_export", lambda c, p: _feedback_export(c, FeedbackExportP(**p)),
@@ -252,7 +253,7 @@ KINDS: tuple[StepKind, ...] = (
              available=_governance_missing),
     StepKind("promote", lambda c, p: _promote(c, PromoteP(**p)),
              {"ref": "value", "model": "model", "prompt": "prompt", "dataset": "dataset"}, PromoteP,
-             cacheable=False, description="Move an alias or label"),
+             cacheable=False, description="Move an alias or label", produces=False),
     StepKind("deploy", lambda c, p: _deploy(c, DeployP(**p)), {"deployment": "deployment"}, DeployP,
              cacheable=False, description="Update a deployment (e.g. canary weights)"),
     StepKind("notify", lambda c, p: _notify(c, NotifyP(**p)), {"status": "value"}, NotifyP, cacheable=False,

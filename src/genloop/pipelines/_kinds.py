@@ -38,6 +38,8 @@ class StepKind:
     reaches into a nested spec, ``*`` into every item of a list: ``"spec.candidates.*.model"``): they are
     checked before anything runs, pinned to a version, recorded as the step run's inputs and hashed into the
     cache key. ``cacheable`` is the default for ``cache:`` (False for side effects: promote, notify ...).
+    Version outputs are recorded as the step run's outputs (lineage: the run made them) unless ``produces`` is
+    False (a step that only names existing versions).
     """
 
     name: str
@@ -48,6 +50,7 @@ class StepKind:
     cacheable: bool = True
     description: str = ""
     available: Callable[[], str | None] | None = None  # None when usable, else why not (and how to fix)
+    produces: bool = True  # False: its version outputs are versions it names (pin, promote), not ones it made
 
     def __post_init__(self) -> None:
         for key, kind in self.outputs.items():

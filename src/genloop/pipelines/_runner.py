@@ -146,7 +146,6 @@ def run_step(service: Any, run_id: str, step_name: str, *, local: bool = True) -
         if earlier is not None:
             ctx.log(f"unchanged: kind, parameters and inputs as in run {earlier.run_id} (step {earlier.step}); "
                     "its outputs are reused and the step is skipped")
-            service.add_outputs(run_id, kind, earlier.outputs or {})
             return service.update_step(run_id, step_name, status="cached", cache_key=key, outputs=earlier.outputs,
                                        step_run_id=earlier.step_run_id, cached_from=earlier.run_id,
                                        log=ctx.text, started_at=utcnow(), ended_at=utcnow())
@@ -200,7 +199,7 @@ def _execute(service: Any, ctx: StepContext, kind: StepKind, step: StepSpec, par
                                hint=f"declared: {', '.join(kind.outputs)}")
         for name, value in outputs.items():
             entity = kind.outputs.get(name)
-            if entity in _VERSIONED and isinstance(value, str):
+            if kind.produces and entity in _VERSIONED and isinstance(value, str):
                 runs.add_output(step_run.id, f"{entity}:{value}")
     except Exception as exc:  # noqa: BLE001 - any failure of a step (plugins too) is recorded on its run
         ctx.log(f"failed: {_error(exc)}")
@@ -209,7 +208,6 @@ def _execute(service: Any, ctx: StepContext, kind: StepKind, step: StepSpec, par
                                    outputs=ctx.outputs_on_failure or {}, log=ctx.text, ended_at=utcnow())
     finally:
         logger.removeHandler(capture)
-    service.add_outputs(ctx.pipeline_run_id, kind, outputs)
     runs.finish(step_run.id, "succeeded", summary={"outputs": outputs})
     return service.update_step(ctx.pipeline_run_id, step.name, status="succeeded", outputs=outputs, log=ctx.text,
                                ended_at=utcnow())

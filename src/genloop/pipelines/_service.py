@@ -150,10 +150,6 @@ class PipelineService(RunState):
                 session.add(row)
 
         self.store.db.write(fn)
-        if previous is not None:
-            for state in previous.steps:
-                if state.status in DONE_STATUSES:
-                    self.add_outputs(run.id, found[state.name], state.outputs)
         return self.get_run(run.id)
 
     def execute(self, run_id: str, *, mode: str = "inprocess", local: bool = False,

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.errors import NotFound
-from genloop.pipelines._kinds import StepKind
 from genloop.pipelines._runner import find_cached
 from genloop.pipelines._spec import PipelineSpec
 from genloop.pipelines._tables import PipelineStepRow
@@ -117,13 +116,6 @@ class RunState:
             if row is not None:
                 session.expunge(row)
             return row
-
-    def add_outputs(self, run_id: str, kind: StepKind, outputs: dict[str, Any]) -> None:
-        """Record a step's versioned outputs on the pipeline run too (its lineage)."""
-        for name, value in outputs.items():
-            entity = kind.outputs.get(name)
-            if entity in _VERSIONED and isinstance(value, str):
-                self.client.runs.add_output(run_id, f"{entity}:{value}")
 
     def _resolve_ref(self, entity: str, ref: str) -> None:
         getattr(self.client, f"{entity}s").get(ref)
