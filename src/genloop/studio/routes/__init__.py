@@ -7,6 +7,7 @@ from genloop.studio.routes import (
     datasets,
     deployments,
     evals,
+    governance,
     home,
     models,
     monitoring,
@@ -38,5 +39,6 @@ ROUTERS = [
     optimize.router,
     rag.router,
     monitoring.router,
+    governance.router,
     pipelines.router,
 ]
