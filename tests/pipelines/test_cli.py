@@ -120,3 +120,20 @@ def test_compile_and_show_and_errors(cli: Any, tmp_path: Path) -> None:
     assert len(result.err.strip().splitlines()) == 1
     missing = cli("pipelines", "run", "p")
     assert missing.code == 1 and "dataset 'd' does not exist" in missing.err
+
+
+def test_run_against_a_server(cli: Any, store: Store, server: Any, monkeypatch: Any, tmp_path: Path) -> None:
+    """With GENLOOP_SERVER_URL the same commands start the run on the server and read it back over REST."""
+    _qa(store)
+    spec = tmp_path / "g.yaml"
+    spec.write_text(GATED.split("  - name: tell")[0], encoding="utf-8")  # evaluate and gate
+    monkeypatch.setenv("GENLOOP_SERVER_URL", server.url)
+    assert cli("pipelines", "create", "g", str(spec)).code == 0
+    report = tmp_path / "r.xml"
+    result = cli("pipelines", "run", "g", "--junit", str(report), "--json")
+    assert result.code == 0, result.err
+    run = result.json()
+    assert run["status"] == "succeeded" and [s["status"] for s in run["steps"]] == ["succeeded", "succeeded"]
+    assert 'failures="0"' in report.read_text()
+    assert cli("pipelines", "status", run["id"], "--json").json()["id"] == run["id"]
+    assert "a server runs pipeline steps in-process" in cli("pipelines", "run", "g", "--subprocess").err

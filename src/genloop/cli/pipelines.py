@@ -118,7 +118,7 @@ def run(name: str, param: ParamOpt = None,
         states = dict.fromkeys(kinds, "pending")
         mode = "subprocess" if subprocess else "inprocess"
         if client.is_remote:
-            result = client.pipelines.start(info.ref, params=_params(param), resume=resume)
+            result = client.pipelines.start(info.ref, params=_params(param), resume=resume, mode=mode)
         else:
             with Live(_table(states, kinds), console=console, transient=as_json, auto_refresh=False) as live:
                 def progress(step: str, status: str) -> None:
