@@ -193,6 +193,15 @@ class Settings(BaseSettings):
         description="Seconds between passes of the monitoring worker in `genloop server` (online evaluators, "
         "monitors, webhook deliveries); 0 turns the thread off (run `genloop monitoring run-once` or the scheduler).",
     )
+    otlp_export_endpoint: str | None = Field(
+        default=None,
+        description="An OpenTelemetry collector's OTLP/HTTP traces URL (e.g. http://collector:4318/v1/traces): the "
+        "monitoring worker sends it every stored trace, in store order, resuming after a restart or an outage.",
+    )
+    otlp_export_headers: str | None = Field(
+        default=None,
+        description="Headers sent with each OTLP export, as NAME=VALUE pairs separated by commas (a collector's key).",
+    )
     studio_secret: str | None = Field(
         default=None,
         description="Key that signs Studio's session cookies; default a random one generated once and kept in "

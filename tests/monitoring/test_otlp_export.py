@@ -79,3 +79,42 @@ def test_a_collector_that_refuses_raises_and_a_bad_endpoint_is_refused(store: St
         export_otlp(store, srv.url + "/v1/traces")
     with pytest.raises(InvalidInput, match="http"):
         export_otlp(store, "file:///tmp/x")
+
+
+def test_the_worker_exports_new_traces_continuously_and_resumes_after_an_outage(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from tests.conftest import free_port
+
+    from genloop.gateway import create_gateway_app
+    from genloop.monitoring import MonitoringWorker
+    from genloop.store import utcnow
+
+    def add(n: int, project: str) -> list[str]:
+        ids = [new_trace_id() for _ in range(n)]
+        TraceService(store, project).record([{"id": t, "project": project, "deployment": "bot",
+                                              "started_at": time.time() - 5} for t in ids])
+        return ids
+
+    first = add(3, "default") + add(2, "alpha")  # every project is exported (the receiver files them under its key's)
+    other = Store(Settings(home=tmp_path / "b", database_url=f"sqlite:///{tmp_path}/b.db",
+                           artifacts_uri=str(tmp_path / "b-art"), trace_writer="thread", trace_flush_interval=0.05))
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}/v1/traces"
+    exporting = Store(store.settings.model_copy(update={"otlp_export_endpoint": endpoint}))
+    worker = MonitoringWorker(exporting, clock=lambda: utcnow() + dt.timedelta(seconds=30))  # past the settle time
+    received = TraceService(other)
+    try:
+        with BackgroundServer(create_gateway_app(other, other.settings), port=port):
+            assert worker.tick().exported == 5
+            assert worker.tick().exported == 0  # nothing new
+            assert all(_wait(received, t).deployment == "bot" for t in first)
+        second = add(2, "default")
+        down = worker.tick()  # the receiver is gone: nothing lost, the position stays
+        assert down.exported == 0 and down.export_error and "refused" in down.export_error
+        with BackgroundServer(create_gateway_app(other, other.settings), port=port):
+            assert worker.tick().exported == 2  # resumes after the last batch the collector accepted
+            assert all(_wait(received, t).id == t for t in second)
+    finally:
+        exporting.close()
+        other.close()

@@ -223,3 +223,5 @@ class TickReport(BaseModel):
     alerts: int = 0
     delivered: int = 0
     delivery_failures: int = 0
+    exported: int = 0
+    export_error: str | None = None

@@ -77,6 +77,21 @@ class AlertRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ExportRow(Base):
+    """How far the continuous OTLP export to one endpoint has got (``traces.created_at``, ``traces.id``)."""
+
+    __tablename__ = "monitoring_exports"
+    __table_args__ = (UniqueConstraint("endpoint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(2048))
+    cursor_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cursor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    exported: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DeliveryRow(Base):
     """One webhook notification of an alert: pending until the receiver answers 2xx, retried with backoff."""
 
@@ -98,6 +113,8 @@ class DeliveryRow(Base):
 # index lives with its reader, on the traces table (migration 0011 creates it).
 Index("ix_traces_project_deployment_created", TraceRow.project_id, TraceRow.deployment, TraceRow.created_at,
       TraceRow.id)
+# The continuous OTLP export reads every project's traces in store order (monitoring/_otlp_export.py).
+Index("ix_traces_created", TraceRow.created_at, TraceRow.id)
 # Monitors aggregate a deployment's window from this covering index alone (monitoring/_series.py): a 24 h
 # window of 1 M traces is read in well under a second without touching the table (bench/bench_monitoring.py).
 Index("ix_traces_monitoring", TraceRow.project_id, TraceRow.deployment, TraceRow.started_at, TraceRow.shadow_of,

@@ -1,4 +1,5 @@
-"""MonitoringWorker: one ``tick()`` runs every online evaluator, evaluates every monitor and delivers webhooks.
+"""MonitoringWorker: one ``tick()`` runs every online evaluator, evaluates every monitor, delivers webhooks, and
+sends newly stored traces to ``GENLOOP_OTLP_EXPORT_ENDPOINT`` when one is set.
 
 The server runs it on a background thread (``GENLOOP_MONITORING_INTERVAL`` seconds between ticks; the
 scheduler's leader lock keeps one worker per database when it calls ``tick`` itself), and
@@ -63,6 +64,16 @@ class MonitoringWorker:
         now = self.clock()
         report.monitors, report.alerts = evaluate_monitors(self.store, now=now)
         report.delivered, report.delivery_failures = deliver_due(self.store, http=self.http, now=now)
+        endpoint = self.store.settings.otlp_export_endpoint
+        if endpoint:
+            from genloop.errors import GenLoopError
+            from genloop.monitoring._otlp_export import export_new, parse_headers
+
+            try:
+                report.exported = export_new(self.store, endpoint, now=now,
+                                             headers=parse_headers(self.store.settings.otlp_export_headers))
+            except GenLoopError as exc:  # the collector is down: kept, retried next tick from the same place
+                report.export_error = str(exc)
         return report
 
     def start(self, interval: float) -> None:

@@ -107,8 +107,21 @@ def upgrade() -> None:
     op.create_index("ix_monitoring_deliveries_due", "monitoring_deliveries", ["status", "next_attempt_at"],
                     unique=False)
     op.create_index(op.f("ix_monitoring_deliveries_alert_id"), "monitoring_deliveries", ["alert_id"], unique=False)
+    op.create_table(
+        "monitoring_exports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("endpoint", sa.String(length=2048), nullable=False),
+        sa.Column("cursor_time", UTC, nullable=True),
+        sa.Column("cursor_id", sa.String(length=32), nullable=True),
+        sa.Column("exported", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("updated_at", UTC, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_monitoring_exports")),
+        sa.UniqueConstraint("endpoint", name=op.f("uq_monitoring_exports_endpoint")),
+    )
     op.create_index("ix_traces_project_deployment_created", "traces", ["project_id", "deployment", "created_at", "id"],
                     unique=False)
+    op.create_index("ix_traces_created", "traces", ["created_at", "id"], unique=False)
     op.create_index("ix_traces_monitoring", "traces", ["project_id", "deployment", "started_at", "shadow_of", "variant",
                                                        "status", "http_status", "latency_ms", "cost_usd",
                                                        "guardrail_action"], unique=False)
@@ -116,7 +129,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_traces_monitoring", table_name="traces")
+    op.drop_index("ix_traces_created", table_name="traces")
     op.drop_index("ix_traces_project_deployment_created", table_name="traces")
+    op.drop_table("monitoring_exports")
     op.drop_table("monitoring_deliveries")
     op.drop_table("monitoring_alerts")
     op.drop_table("monitoring_monitors")
