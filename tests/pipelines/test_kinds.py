@@ -77,3 +77,35 @@ def test_review_request_opens_a_governance_review(store: Store) -> None:
     assert run.status == "succeeded", run.error
     review = ReviewService(store).get(run.step("ask").outputs["review"])
     assert review.status == "pending" and review.target == "production" and review.version == 1
+
+
+def test_feedback_of_the_last_week_to_a_split(store: Store) -> None:
+    """The loop's first steps: corrections of the last 7 days -> an SFT version -> train/test, with lineage
+    from the split parts back to the traces; a rerun with no new feedback reuses everything downstream."""
+    import time
+
+    from genloop.feedback import FeedbackService
+    from genloop.runs import RunService
+    from genloop.tracing import TraceService, new_trace_id
+
+    now = time.time()
+    fb = FeedbackService(store)
+    for i in range(10):
+        tid = new_trace_id()
+        TraceService(store).record([{"id": tid, "deployment": "bot", "started_at": now - 60,
+                                     "input": [{"role": "user", "content": f"question {i}?"}],
+                                     "output": {"role": "assistant", "content": "wrong"}}])
+        fb.create(tid, name="answer", correction=f"answer {i}")
+    p = Pipeline()
+    export = p.step("export", "feedback_export", kind="sft", name="bot-sft", deployment="bot", since="7d")
+    p.step("split", "split", dataset=export["dataset"], test_size=2)
+    service = PipelineService(store)
+    service.create("fb", p.spec())
+    run = service.start("fb")
+    assert run.status == "succeeded", run.error
+    assert run.step("export").outputs["rows"] == 10 and run.step("export").outputs["dataset"] == "bot-sft@1"
+    assert DatasetService(store).get(run.step("split").outputs["train"]).num_rows == 8
+    lineage = RunService(store).lineage("dataset:bot-sft-train@1", depth=5)
+    assert lineage.inputs[0].ref == "dataset:bot-sft@1" and lineage.inputs[0].input_trace_count == 10
+    again = service.start("fb")
+    assert [s.status for s in again.steps] == ["succeeded", "cached"]  # the export always looks again
