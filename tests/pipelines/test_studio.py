@@ -42,3 +42,7 @@ def test_run_page_draws_the_steps_with_status_and_logs(web: TestClient, store: S
     detail = web.get("/projects/default/pipelines/flow").text
     assert "kind: echo" in detail and "&lt;b&gt;tag&lt;/b&gt;" in detail
     assert web.get("/projects/default/pipeline-runs/nope").status_code == 404
+    assert 'hx-trigger="every 2s"' not in html  # a finished run does not poll
+    step_page = web.get(f"/projects/default/runs/{run.step('b').run_id}").text
+    assert f"/projects/default/pipeline-runs/{run.id}#step-b" in step_page
+    assert f"/projects/default/pipeline-runs/{run.id}" in web.get(f"/projects/default/runs/{run.id}").text
