@@ -122,6 +122,10 @@ def _run_yaml(block: Block, store: Any) -> None:
         from genloop.pipelines._validate import check_spec
 
         check_spec(PipelineSpec.load(data))
+    elif "target" in data and "name" in data:
+        from genloop.governance import load_policy_spec
+
+        load_policy_spec(data)
     elif "rules" in data:
         from genloop.guardrails import load_policy
 
