@@ -43,6 +43,8 @@ def test_run_page_draws_the_steps_with_status_and_logs(web: TestClient, store: S
     assert "kind: echo" in detail and "&lt;b&gt;tag&lt;/b&gt;" in detail
     assert web.get("/projects/default/pipeline-runs/nope").status_code == 404
     assert 'hx-trigger="every 2s"' not in html  # a finished run does not poll
+    started = service.create_run("flow")  # recorded, not yet run: its page polls until it ends
+    assert 'hx-trigger="every 2s"' in web.get(f"/projects/default/pipeline-runs/{started.id}").text
     step_page = web.get(f"/projects/default/runs/{run.step('b').run_id}").text
     assert f"/projects/default/pipeline-runs/{run.id}#step-b" in step_page
     assert f"/projects/default/pipeline-runs/{run.id}" in web.get(f"/projects/default/runs/{run.id}").text
