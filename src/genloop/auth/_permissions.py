@@ -125,14 +125,18 @@ STUDIO_RULES: list[Rule] = [
     (_ANY, "/login", None),
     (_ANY, "/logout", None),
     (_GET, "/static/**", None),
-    (_GET, "/", "project.read"),
+    (_GET, "/", "review.read"),  # the list of what the user may open: anyone who may log in
     (_GET, S, "project.read"),
+    (_GET, S + "/prompts/{name}/labels/move", "project.write"),  # the form of an action
+    (_GET, S + "/review/{queue}/rate", "review.annotate"),
+    (_GET, S + "/review/{queue}/agreement", "project.read"),
     (_GET, S + "/review/**", "review.read"),
     ("POST", S + "/review/**", "review.annotate"),
     (_GET, S + "/**", "project.read"),
     ("POST", S + "/**", "project.write"),
 ]
-"""Studio pages and actions; each also runs :func:`genloop.auth.authorize` on the REST route behind it."""
+"""Studio pages and actions: Studio checks them before the page runs (``genloop.studio._context``), and each page
+also runs :func:`genloop.auth.authorize` on the REST route behind it."""
 
 _CLI_READ = {"list", "show", "versions", "diff", "render", "export", "items", "compare", "report", "gate",
              "metrics", "sessions", "trajectory", "schemas", "queues", "progress", "agreement", "alerts", "runs",

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from genloop.auth import KeyInfo, KeyService, authorize
+from genloop.auth._permissions import STUDIO_RULES, match
 from genloop.errors import Forbidden, GenLoopError, NotFound
 from genloop.settings import Settings
 from genloop.store import Store
@@ -48,8 +49,9 @@ class Studio:
 
     @property
     def actor(self) -> str:
-        """Who the audit log names: ``key:<name>`` when logged in with a key, else the local user."""
-        return f"key:{self.key.name}" if self.key else self.store.default_actor
+        """Who the audit log names: ``user:<name>`` for a user (their key or password login), ``key:<name>`` for a
+        service key, else the local user."""
+        return self.key.actor if self.key else self.store.default_actor
 
     @property
     def csrf(self) -> str:
@@ -119,7 +121,18 @@ async def _context(request: Request, *, login: bool) -> Studio:
         await _check_csrf(request, session if not fresh else None)
     if login and store.settings.auth and key is None:
         raise LoginRequired
+    if login and key is not None:
+        _check_page(key, request.method, request.url.path)
     return Studio(request, session, key, fresh=fresh)
+
+
+def _check_page(key: KeyInfo, method: str, path: str) -> None:
+    """The permission table's row for this Studio page or action (before the page parses anything)."""
+    rule = match(STUDIO_RULES, method, path)
+    if rule is not None and rule[2] is not None and not key.permits(rule[2]):
+        who = f"user {key.user!r} (role {key.role or 'none'})" if key.user else f"API key {key.id}"
+        raise Forbidden(f"{who} lacks the {rule[2]!r} permission this page needs",
+                        hint="ask an admin of the project for a role that has it")
 
 
 def _load_key(store: Store, project: str, key_id: str) -> KeyInfo | None:
