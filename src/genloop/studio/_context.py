@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from genloop.auth import KeyInfo, KeyService, authorize
+from genloop.auth import KeyInfo, KeyService, UserService, authorize
 from genloop.auth._permissions import STUDIO_RULES, match
 from genloop.errors import Forbidden, GenLoopError, NotFound
 from genloop.settings import Settings
@@ -113,7 +113,11 @@ async def _context(request: Request, *, login: bool) -> Studio:
     fresh = session is None
     session = session or Session()
     key = None
-    if store.settings.auth and session.key_id and session.project:
+    if store.settings.auth and session.user and session.project:
+        key = await run_in_threadpool(user_key, store, session.user, session.project)
+        if key is None:  # deactivated, or their role there taken away, since login
+            session, fresh = Session(), True
+    elif store.settings.auth and session.key_id and session.project:
         key = await run_in_threadpool(_load_key, store, session.project, session.key_id)
         if key is None:  # revoked, expired or deleted since login
             session, fresh = Session(), True
@@ -133,6 +137,20 @@ def _check_page(key: KeyInfo, method: str, path: str) -> None:
         who = f"user {key.user!r} (role {key.role or 'none'})" if key.user else f"API key {key.id}"
         raise Forbidden(f"{who} lacks the {rule[2]!r} permission this page needs",
                         hint="ask an admin of the project for a role that has it")
+
+
+def user_key(store: Store, user: str, project: str) -> KeyInfo | None:
+    """What a password session acts with: the user's role in ``project`` as a key of every scope (so the role
+    alone decides); None when the user is gone, deactivated or has no role there."""
+    try:
+        info = UserService(store).get(user)
+    except NotFound:
+        return None
+    role = info.roles.get(project)
+    if not info.active or role is None:
+        return None
+    return KeyInfo(id=f"user:{user}", project=project, name=user, scopes=["operator"], created_at=info.created_at,
+                   owner=user, owner_kind="user", role=role)
 
 
 def _load_key(store: Store, project: str, key_id: str) -> KeyInfo | None:

@@ -34,6 +34,7 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     key_id: str | None = None
     project: str | None = None
+    user: str | None = None  # logged in with user name and password (then key_id is None)
     issued: float = field(default_factory=time.time)
 
 
@@ -77,6 +78,8 @@ class SessionCodec:
 
     def dumps(self, session: Session) -> str:
         body = {"c": session.csrf, "k": session.key_id, "p": session.project, "t": int(session.issued)}
+        if session.user:
+            body["u"] = session.user
         payload = _b64(orjson.dumps(body))
         return f"{payload}.{self._sign(payload)}"
 
@@ -89,7 +92,7 @@ class SessionCodec:
         try:
             body: dict[str, Any] = orjson.loads(_unb64(payload))
             session = Session(csrf=str(body["c"]), key_id=body.get("k"), project=body.get("p"),
-                              issued=float(body["t"]))
+                              issued=float(body["t"]), user=body.get("u"))
         except (ValueError, KeyError, TypeError):
             return None
         if time.time() - session.issued > self.max_age_s:

@@ -1,5 +1,6 @@
-"""Login and logout. With ``GENLOOP_AUTH`` on, Studio asks for an API key once and keeps its id in the
-signed session cookie; with auth off, the local user is an admin and these pages only say so."""
+"""Login and logout. With ``GENLOOP_AUTH`` on, Studio asks for an API key, or a user's name and password, once and
+keeps the key id (or the user and project) in the signed session cookie; with auth off, the local user is an admin
+and these pages only say so."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from genloop.auth import KeyService
+from genloop.auth import KeyService, UserService
 from genloop.errors import Unauthorized
-from genloop.studio._context import StudioDep, VisitorDep
+from genloop.studio._context import Studio, StudioDep, VisitorDep
 from genloop.studio._session import Session, secure_cookie
 
 router = APIRouter()
@@ -31,10 +32,14 @@ def login_page(visitor: VisitorDep, next: str = "/") -> Response:
 
 
 @router.post("/login")
-async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/")) -> Response:
-    """Check the key like the REST API does; Studio needs ``read`` (or ``annotate``, for a rater)."""
+async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/"), user: str = Form(""),
+                password: str = Form(""), project: str = Form("")) -> Response:
+    """Check the key like the REST API does (Studio needs ``read``, or ``annotate`` for a rater), or a user's
+    name and password; the session then acts as that user with their role in the project."""
     if not visitor.auth:
         return visitor.redirect(_safe_next(next))
+    if user.strip():
+        return await _password_login(visitor, user.strip(), password, project.strip(), next)
     try:
         info = await run_in_threadpool(KeyService.verify, visitor.store, key.strip())
     except Unauthorized as exc:
@@ -48,6 +53,24 @@ async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/"))
     session = Session(key_id=info.id, project=info.project)
     target = _safe_next(next)
     return visitor.redirect(target if target != "/" else f"/projects/{info.project}", session=session)
+
+
+async def _password_login(visitor: Studio, user: str, password: str, project: str, next: str) -> Response:
+    try:
+        info = await run_in_threadpool(UserService(visitor.store).authenticate, user, password)
+    except Unauthorized as exc:
+        return visitor.render("login.html", status_code=401, next=_safe_next(next), error=exc.message, insecure=False)
+    if project and project not in info.roles:
+        error = f"user {user!r} has no role in project {project!r} (they have: {', '.join(info.roles) or 'none'})"
+        return visitor.render("login.html", status_code=403, next=_safe_next(next), insecure=False, error=error)
+    if not info.roles:
+        return visitor.render("login.html", status_code=403, next=_safe_next(next), insecure=False,
+                              error=f"user {user!r} has no role in any project; ask an admin: "
+                                    f"genloop roles grant {user} viewer --project NAME")
+    chosen = project or ("default" if "default" in info.roles else sorted(info.roles)[0])
+    session = Session(user=user, project=chosen)  # a new session and CSRF token at login
+    target = _safe_next(next)
+    return visitor.redirect(target if target != "/" else f"/projects/{chosen}", session=session)
 
 
 @router.post("/logout")
