@@ -111,3 +111,11 @@ def check_spec_and_return(steps: list[dict[str, Any]]) -> PipelineSpec:
     spec = _spec(*steps)
     check_spec(spec)
     return spec
+
+
+def test_a_gate_on_a_run_that_does_not_exist_is_refused_before_anything_runs(store: Store) -> None:
+    service = PipelineService(store)
+    service.create("g", {"steps": [_step("a", kind="gate", run="no-such-run", gates=["x>=1"])]})
+    with pytest.raises(InvalidInput, match="step 'a': parameter 'run': run 'no-such-run' does not exist"):
+        service.start("g")
+    assert service.runs("g").total == 0

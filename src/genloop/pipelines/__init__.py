@@ -8,9 +8,12 @@ from genloop.pipelines._runner import StepContext
 from genloop.pipelines._schemas import STEP_STATUSES, PipelineInfo, PipelineRun, PipelineRunRequest, StepState
 from genloop.pipelines._service import PipelineService
 from genloop.pipelines._spec import Pipeline, PipelineSpec, StepHandle, StepSpec
+from genloop.pipelines._trigger_schemas import Firing, TriggerInfo, TriggerSpec
+from genloop.pipelines._triggers import TriggerService
 
 __all__ = [
     "STEP_STATUSES",
+    "Firing",
     "Pipeline",
     "PipelineInfo",
     "PipelineRun",
@@ -23,5 +26,8 @@ __all__ = [
     "StepParams",
     "StepSpec",
     "StepState",
+    "TriggerInfo",
+    "TriggerService",
+    "TriggerSpec",
     "kinds",
 ]

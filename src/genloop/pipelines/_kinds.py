@@ -34,7 +34,7 @@ class StepKind:
 
     ``fn(ctx, params)`` does the work and returns a dict with every name in ``outputs``. ``params`` is a
     pydantic model (extra keys forbidden) the resolved parameters are validated with, or None (any dict).
-    ``refs`` maps parameters that name versions to their entity type (``{"dataset": "dataset"}``; a dotted path
+    ``refs`` maps parameters that name versions (or runs) to their type (``{"dataset": "dataset"}``; a dotted path
     reaches into a nested spec, ``*`` into every item of a list: ``"spec.candidates.*.model"``): they are
     checked before anything runs, pinned to a version, recorded as the step run's inputs and hashed into the
     cache key. ``cacheable`` is the default for ``cache:`` (False for side effects: promote, notify ...).

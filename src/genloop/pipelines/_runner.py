@@ -103,6 +103,9 @@ def _pin(client: Any, entity: str, ref: str) -> tuple[str, str]:
     if entity == "dataset":
         version = client.datasets.get(ref)
         return f"{version.name}@{version.version}", version.content_hash
+    if entity == "run":  # a run is named by its id; a finished one never changes
+        run = client.runs.get(ref)
+        return run.id, f"run:{run.id}:{run.status}"
     if entity == "model":
         version = client.models.get(ref)
         return f"{version.name}@{version.version}", f"model:{version.name}@{version.version}:{version.uri}"
@@ -164,7 +167,8 @@ def _prepare(client: Any, kind: StepKind, step: StepSpec, scope: dict[str, Any]
                 continue  # a provider model (openai:gpt-4o) is not a registry version
             concrete, digest = _pin(client, entity, value)
             container[key] = concrete
-            inputs.append(f"{entity}:{concrete}")
+            if entity in _VERSIONED:  # runs are not lineage inputs (they are not versions)
+                inputs.append(f"{entity}:{concrete}")
             hashes[f"{entity}:{concrete}"] = digest
     if kind.params is not None:
         try:
