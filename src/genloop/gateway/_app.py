@@ -14,7 +14,7 @@ from typing import Any
 from genloop.gateway._chat import ChatHandler
 from genloop.gateway._endpoints import embeddings, health, list_models, metrics, otlp_traces
 from genloop.gateway._errors import GatewayError
-from genloop.gateway._gateway import Gateway
+from genloop.gateway._gateway import Gateway, tune_gc
 from genloop.gateway._request import Exchange
 from genloop.settings import Settings
 from genloop.store import Store
@@ -31,7 +31,11 @@ _TRACED = {"/v1/chat/completions": "chat.completions", "/v1/embeddings": "embedd
 class GatewayApp:
     """The OpenAI-compatible gateway (an ASGI callable); ``.gateway`` holds its state."""
 
-    def __init__(self, store: Store | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, store: Store | None = None, settings: Settings | None = None, *,
+                 owns_process: bool = False) -> None:
+        """``owns_process``: this process serves only the gateway, so its garbage collector is tuned for the
+        event loop's tail once started (:func:`~genloop.gateway._gateway.tune_gc`)."""
+        self.owns_process = owns_process
         self.settings = settings or (store.settings if store is not None else Settings())
         self._owns_store = store is None
         self.store = store or Store(self.settings)
@@ -48,6 +52,8 @@ class GatewayApp:
 
     async def startup(self) -> None:
         await self.gateway.startup()
+        if self.owns_process:
+            tune_gc()
 
     async def shutdown(self) -> None:
         await self.gateway.shutdown()

@@ -66,6 +66,7 @@ class _Connection(asyncio.Protocol):
         self.headers: dict[str, str] = {}
         self.chunks: collections.deque[bytes] = collections.deque()
         self.got_bytes = False
+        self.keep_alive = False
         self.headers_done = asyncio.Event()
         self.data_ready = asyncio.Event()
         self.complete = False
@@ -95,6 +96,9 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
+        # asked here: once the message is complete, llhttp has reset its flags and always answers False
+        # (which sent every request on a new connection, and left each old one as cyclic garbage)
+        self.keep_alive = self.parser.should_keep_alive()
         self.headers_done.set()
 
     def on_body(self, body: bytes) -> None:
@@ -144,7 +148,7 @@ class _Connection(asyncio.Protocol):
         if self.released:
             return
         self.released = True
-        if self.complete and not self.closed and self.parser.should_keep_alive():
+        if self.complete and not self.closed and self.keep_alive:
             self.pool.idle.append(self)
         else:
             self.abort()

@@ -9,7 +9,7 @@ from genloop.gateway._app import GatewayApp, compose
 from genloop.settings import Settings
 from genloop.store import Store
 
-__all__ = ["serve_gateway", "uvicorn_options", "with_gateway"]
+__all__ = ["create_served_gateway_app", "serve_gateway", "uvicorn_options", "with_gateway"]
 
 
 def uvicorn_options() -> dict[str, Any]:
@@ -36,6 +36,16 @@ def with_gateway(app: Any, store: Store, settings: Settings | None = None) -> An
     return composite
 
 
+def create_served_gateway_app() -> GatewayApp:
+    """The gateway app of a process that serves nothing else (uvicorn factory of :func:`serve_gateway`).
+
+    Such a process owns its interpreter, so once the gateway has started its garbage collector is tuned for
+    the event loop's tail (:func:`~genloop.gateway._gateway.tune_gc`); an app embedded in another process
+    (tests, the REST server) leaves the collector as it is.
+    """
+    return GatewayApp(owns_process=True)
+
+
 def serve_gateway(host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
     """Run ``genloop gateway`` in the foreground."""
     import sys
@@ -46,5 +56,5 @@ def serve_gateway(host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -
     # bounds how long a batch write can hold up a request.
     sys.setswitchinterval(0.001)
 
-    uvicorn.run("genloop.gateway:create_gateway_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", **uvicorn_options())
+    uvicorn.run("genloop.gateway._serve:create_served_gateway_app", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", **uvicorn_options())

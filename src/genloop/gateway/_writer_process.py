@@ -86,7 +86,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class WriterSupervisor:
-    """Starts the writer child of one gateway process and restarts it when it dies, until :meth:`stop`."""
+    """Starts the writer child of one gateway process and restarts it when it dies, until :meth:`stop`.
+
+    The child runs ``niceness`` steps below the gateway's CPU priority: when the cores are busy the event loop
+    goes first, and the writer catches up in the gaps (what it has not written yet waits in the spool, on disk).
+    """
+
+    niceness = 10
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -109,6 +115,11 @@ class WriterSupervisor:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "genloop.gateway._writer_process", "--parent", str(os.getpid())], env=env,
             stdin=subprocess.DEVNULL)
+        if self.niceness:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self._proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + self.niceness)
+            except OSError as exc:  # not fatal: the writer then competes with the loop at equal priority
+                log.warning("could not lower the trace writer's priority: %s", exc)
 
     def _watch(self) -> None:
         backoff = 0.5
