@@ -70,12 +70,16 @@ def policies_disable(name: str, project: ProjectOpt = "default") -> None:
 
 
 @review_app.command("request")
-def review_request(ref: Annotated[str, typer.Argument(help="MODEL@V, model:NAME@V or prompt:NAME@V")],
-                   target: Annotated[str, typer.Option(help="The alias or label to move on approval")] = "production",
+def review_request(ref: Annotated[str, typer.Argument(help="MODEL@V, model:NAME@V, prompt:NAME@V or deployment:NAME")],
+                   target: Annotated[str, typer.Option(help="The alias or label to move on approval ('update' for "
+                                                       "a deployment)")] = "production",
+                   changes: Annotated[Path | None, typer.Option(help="A deployment update's changes (YAML spec "
+                                                                "fields)")] = None,
                    project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Open a review: the evidence (evaluations, comparison, safety, bias, lineage) is gathered now."""
     with get_client(project) as client:
-        info = client.governance.reviews.request(ref, target=target)
+        info = client.governance.reviews.request(ref, target=target,
+                                                 changes=_yaml_mapping(changes) if changes is not None else None)
     if as_json:
         print_json(info)
         return
@@ -119,8 +123,27 @@ def review_decide(review_id: int,
     if as_json:
         print_json(info)
         return
-    moved = f"; {info.name}@{info.target} -> {info.version}" if info.status == "approved" else ""
+    moved = ""
+    if info.status == "approved":
+        moved = (f"; deployment {info.name} is now version {info.version}" if info.entity_type == "deployment"
+                 else f"; {info.name}@{info.target} -> {info.version}")
     typer.echo(f"review #{info.id} {info.status.replace('_', ' ')} by {info.decided_by}{moved}")
+
+
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    import yaml
+
+    from genloop.errors import InvalidInput
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path} must hold a mapping of deployment spec fields")
+    return data
 
 
 def _show(info: Any) -> None:

@@ -56,8 +56,9 @@ class RemotePolicies(_Remote):
 class RemoteReviews(_Remote):
     """Twin of :class:`genloop.governance.ReviewService`."""
 
-    def request(self, ref: str, *, target: str = "production") -> ReviewInfo:
-        return self._http.post_as(ReviewInfo, f"{self._base}/reviews", json={"ref": ref, "target": target})
+    def request(self, ref: str, *, target: str = "production", changes: dict[str, Any] | None = None) -> ReviewInfo:
+        return self._http.post_as(ReviewInfo, f"{self._base}/reviews",
+                                  json={"ref": ref, "target": target, "changes": changes})
 
     def get(self, review_id: int) -> ReviewInfo:
         return self._http.get_as(ReviewInfo, f"{self._base}/reviews/{int(review_id)}")

@@ -16,6 +16,7 @@ from genloop.deployments._tables import DeploymentRow, DeploymentVersionRow
 from genloop.errors import Conflict, InvalidInput, NotFound
 from genloop.refs import parse_ref, validate_name
 from genloop.store import Page, Store
+from genloop.store._guards import PromotionChange, check_promotion
 from genloop.store._registry import Project
 from genloop.store._versioned import VersionedKind
 
@@ -79,9 +80,30 @@ class DeploymentService:
         merged.update({k: v for k, v in changes.items() if v is not None})
         parsed = _validated(_named_policy(merged, current.name))
         check_references(self.store, self.project, parsed)
-        return self.store.db.write(
-            lambda session: self._add_version(session, name, parsed, description=description, message=message)
-        )
+
+        def write(session: Session) -> DeploymentInfo:
+            if _hash(parsed) != current.content_hash:  # a promotion policy may guard updates (issue 13)
+                project = session.scalar(select(Project).where(Project.name == self.project))
+                check_promotion(session, PromotionChange(
+                    project=self.project, project_id=project.id if project else -1, entity_type="deployment",
+                    name=current.name, target="update", version=current.version + 1, actor=self.actor,
+                    content_hash=_hash(parsed)))
+            return self._add_version(session, name, parsed, description=description, message=message)
+
+        return self.store.db.write(write)
+
+    def apply_reviewed(self, session: Session, name: str, spec: dict[str, Any], *, message: str = "") -> DeploymentInfo:
+        """Add the version a promotion review approved, in the reviewer's transaction (the guard is not asked:
+        the approval is the permission)."""
+        return self._add_version(session, name, _validated(spec), description=None, message=message)
+
+    @staticmethod
+    def proposed(current: DeploymentInfo, changes: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The spec ``changes`` make of ``current`` (checked) and its content hash, as ``update`` computes them."""
+        merged = current.model_dump(include=set(_SPEC_FIELDS))
+        merged.update({k: v for k, v in changes.items() if v is not None})
+        parsed = _validated(_named_policy(merged, current.name))
+        return parsed.model_dump(mode="json"), _hash(parsed)
 
     def _add_version(self, session: Session, name: str, spec: DeploymentSpec, *, description: str | None,
                      message: str) -> DeploymentInfo:

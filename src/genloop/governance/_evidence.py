@@ -50,7 +50,7 @@ def gather(store: Store, project: str, *, entity_type: str, name: str, version: 
     for rule in policy.evaluations:
         evidence.checks += _eval_checks(store, project, evals, rule, entity_type, name, version, current, target)
     if policy.safety is not None:
-        evidence.checks.append(_safety(store, project, policy.safety))
+        evidence.checks.append(_safety(store, project, policy.safety, lineage.get("spec")))
     for bias in policy.bias:
         evidence.checks.append(_bias(store, project, evals, bias, entity_type, name, version))
     if policy.approval.required:
@@ -116,13 +116,13 @@ def _eval_checks(store: Store, project: str, evals: EvalService, rule: EvalRule,
     return checks
 
 
-def _safety(store: Store, project: str, rule: SafetyRule) -> Check:
+def _safety(store: Store, project: str, rule: SafetyRule, proposed: dict[str, Any] | None = None) -> Check:
     from genloop.datasets import DatasetService
     from genloop.guardrails import evaluate_policy
 
     requirement = f"safety: {rule.attack_set}"
     try:
-        policy = _guardrail_policy(store, project, rule.policy)
+        policy = _guardrail_policy(store, project, rule.policy, proposed)
         rows = list(DatasetService(store, project).iter_rows(rule.attack_set))
         report = evaluate_policy(policy, rows, stage=rule.stage)
     except GenLoopError as exc:
@@ -143,12 +143,19 @@ def _safety(store: Store, project: str, rule: SafetyRule) -> Check:
                           "per_category": {k: v.recall for k, v in report.per_category.items()}})
 
 
-def _guardrail_policy(store: Store, project: str, policy: str | dict[str, Any]) -> Any:
+def _guardrail_policy(store: Store, project: str, policy: str | dict[str, Any],
+                      proposed: dict[str, Any] | None) -> Any:
     from genloop.errors import InvalidInput
     from genloop.guardrails._policy import default_policy
 
     if isinstance(policy, dict):
         return policy
+    if policy == "proposed":
+        if proposed is None:
+            raise InvalidInput("safety policy 'proposed' applies to deployment updates only")
+        if not proposed.get("guardrails"):
+            raise InvalidInput("the proposed deployment has no guardrail policy")
+        return proposed["guardrails"]
     if policy == "default":
         return default_policy()
     if policy.startswith("deployment:"):
@@ -158,7 +165,7 @@ def _guardrail_policy(store: Store, project: str, policy: str | dict[str, Any]) 
         if not deployment.guardrails:
             raise InvalidInput(f"deployment {deployment.name!r} has no guardrail policy")
         return deployment.guardrails
-    raise InvalidInput(f"unknown guardrail policy {policy!r}", hint="use default, deployment:NAME or a mapping")
+    raise InvalidInput(f"unknown guardrail policy {policy!r}", hint="use default, deployment:NAME, proposed or a mapping")
 
 
 def _bias(store: Store, project: str, evals: EvalService, rule: BiasRule, entity_type: str, name: str,

@@ -32,8 +32,10 @@ def guard(session: Session, change: PromotionChange) -> None:
     policy = policy_for(session, change.project_id, change.entity_type, change.name, change.target)
     if policy is None:
         return
-    if approved_review(session, change.project_id, change.entity_type, change.name, change.version,
-                       change.target) is not None:
+    approved = approved_review(session, change.project_id, change.entity_type, change.name, change.version,
+                               change.target)
+    if approved is not None and (change.content_hash is None
+                                 or (approved.evidence or {}).get("lineage", {}).get("spec_hash") == change.content_hash):
         return
     subject = f"{change.entity_type}:{change.name}@{change.version}"
     latest = session.scalar(select(ReviewRow).where(

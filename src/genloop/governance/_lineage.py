@@ -8,7 +8,7 @@ from typing import Any
 from genloop.errors import GenLoopError
 from genloop.store import Store
 
-__all__ = ["Facts", "model_lineage", "subject_facts"]
+__all__ = ["Facts", "deployment_facts", "model_lineage", "subject_facts"]
 
 
 @dataclass
@@ -82,3 +82,19 @@ def _datasets(store: Store, project: str, inputs: list[str]) -> list[dict[str, A
         except GenLoopError as exc:
             out.append({"dataset": ref.removeprefix("dataset:"), "error": exc.message})
     return out
+
+
+def deployment_facts(store: Store, project: str, name: str, changes: dict[str, Any], actor: str) -> Facts:
+    """A proposed deployment update: the version it would be, its spec and hash; its author is the requester."""
+    from genloop.deployments import DeploymentService
+
+    current = DeploymentService(store, project).get(name)
+    spec, spec_hash = DeploymentService.proposed(current, changes)
+    if spec_hash == current.content_hash:
+        from genloop.errors import InvalidInput
+
+        raise InvalidInput(f"the changes leave deployment {current.name} as it is (version {current.version})",
+                           hint="change a spec field")
+    return Facts(current.name, current.version + 1, actor,
+                 {"current": f"{current.name}@{current.version}", "changes": changes, "spec": spec,
+                  "spec_hash": spec_hash, "created_by": actor})

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound
 from genloop.governance._evidence import gather
-from genloop.governance._lineage import subject_facts
+from genloop.governance._lineage import deployment_facts, subject_facts
 from genloop.governance._policies import policy_for
 from genloop.governance._schemas import Decision, Evidence, ReviewInfo
 from genloop.governance._spec import PolicySpec
@@ -43,10 +43,10 @@ def same_person(a: str, b: str) -> bool:
 def parse_subject(ref: str) -> tuple[str, str]:
     """``model:NAME@N`` / ``prompt:NAME@N`` / ``NAME@N`` (a model) -> (entity type, plain ref)."""
     kind, sep, rest = ref.partition(":")
-    if sep and kind in ("model", "prompt"):
+    if sep and kind in ("model", "prompt", "deployment"):
         return kind, rest
     if sep:
-        raise InvalidInput(f"cannot review {ref!r}", hint="review model:NAME@N or prompt:NAME@N")
+        raise InvalidInput(f"cannot review {ref!r}", hint="review model:NAME@N, prompt:NAME@N or deployment:NAME")
     return "model", ref
 
 
@@ -58,15 +58,29 @@ class ReviewService:
         self.project = project
         self.actor = actor or store.default_actor
 
-    def request(self, ref: str, *, target: str = "production") -> ReviewInfo:
-        """Open a review of the version ``ref`` resolves to for ``target``, with its evidence gathered now."""
+    def request(self, ref: str, *, target: str = "production", changes: dict[str, Any] | None = None) -> ReviewInfo:
+        """Open a review of the version ``ref`` resolves to for ``target``, with its evidence gathered now.
+
+        A deployment update is reviewed before it exists: ``ref`` is ``deployment:NAME``, ``target`` is ``update``
+        and ``changes`` the spec fields it changes; approval adds that version (if nothing changed meanwhile).
+        """
         validate_label(target)
         entity_type, plain = parse_subject(ref)
-        facts = subject_facts(self.store, self.project, entity_type, plain)
+        if entity_type == "deployment":
+            if target != "update" or not changes:
+                raise InvalidInput("a deployment review needs target 'update' and the changes to review",
+                                   hint="pass --target update --changes CHANGES.yaml")
+            facts = deployment_facts(self.store, self.project, plain, changes, self.actor)
+        elif changes:
+            raise InvalidInput("changes apply to a deployment review only", hint="drop the changes")
+        else:
+            facts = subject_facts(self.store, self.project, entity_type, plain)
         with self.store.db.read() as session:
             project = find_project(session, self.project)
             policy = policy_for(session, project.id, entity_type, facts.name, target) if project else None
             current = labels_of(session, project.id, entity_type, facts.name).get(target) if project else None
+        if entity_type == "deployment":
+            current = facts.version - 1
         spec = PolicySpec.model_validate(policy.spec) if policy is not None else None
         evidence = gather(self.store, self.project, entity_type=entity_type, name=facts.name, version=facts.version,
                           target=target, current=current, author=facts.author, policy=spec, lineage=facts.lineage)
@@ -154,7 +168,7 @@ class ReviewService:
                      version=review.version, after={"review": review.id, "decision": decision, "comment": comment,
                                                     "target": review.target})
         if decision == "approve":
-            _promote(session, self.project, review, self.actor)
+            _promote(session, self.store, self.project, review, self.actor)
         row = self._row(session, review.id)
         session.refresh(row)
         return _info(row)
@@ -178,8 +192,20 @@ class ReviewService:
         return row
 
 
-def _promote(session: Session, project: str, review: ReviewInfo, actor: str) -> None:
-    """Move the target to the reviewed version (the guard sees the approved review); a model becomes approved."""
+def _promote(session: Session, store: Store, project: str, review: ReviewInfo, actor: str) -> None:
+    """Move the target to the reviewed version (the guard sees the approved review); a model becomes approved;
+    a deployment update is added as the version reviewed, unless the deployment changed meanwhile."""
+    if review.entity_type == "deployment":
+        from genloop.deployments import DeploymentService
+
+        service = DeploymentService(store, project, actor)
+        current = service.get(review.name)
+        if current.version != review.version - 1:
+            raise Conflict(f"deployment {review.name} changed since review #{review.id} was requested (now at "
+                           f"version {current.version})", hint="request a new review of the update")
+        service.apply_reviewed(session, review.name, review.evidence.lineage["spec"],
+                               message=f"review #{review.id} approved by {actor}")
+        return
     if review.entity_type == "prompt":
         from genloop.prompts._service import KIND as PROMPTS
 

@@ -41,7 +41,7 @@ class Check(BaseModel):
 class Evidence(BaseModel):
     """What a review shows: the checks, the evaluations of the version (with the current one's), lineage."""
 
-    subject: str = Field(description="model:NAME@N or prompt:NAME@N")
+    subject: str = Field(description="model:NAME@N, prompt:NAME@N or deployment:NAME@N (the proposed version)")
     target: str
     current: str | None = Field(default=None, description="The version the target points at now")
     author: str = ""
@@ -58,8 +58,10 @@ class Evidence(BaseModel):
 class ReviewRequest(BaseModel):
     """Body of ``POST .../governance/reviews``."""
 
-    ref: str = Field(description="model:NAME@N, prompt:NAME@N, or NAME@N (a model)")
-    target: str = Field(default="production", description="The alias or label to move on approval")
+    ref: str = Field(description="model:NAME@N, prompt:NAME@N, deployment:NAME, or NAME@N (a model)")
+    target: str = Field(default="production", description="The alias or label to move on approval ('update' for a "
+                        "deployment)")
+    changes: dict[str, Any] | None = Field(default=None, description="A deployment update's changes (its spec fields)")
 
 
 class ReviewInfo(BaseModel):

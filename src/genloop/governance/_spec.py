@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from genloop.errors import InvalidInput
 from genloop.evals._gates import parse_gate
@@ -73,7 +73,8 @@ class EvalRule(_Strict):
 class SafetyRule(_Strict):
     """A guardrail policy run over a labelled attack set: enough attacks blocked, few benign texts hit."""
 
-    policy: str | dict[str, Any] = "default"
+    policy: str | dict[str, Any] = Field(default="default", description="default, deployment:NAME, a mapping, or "
+                                         "proposed (the guardrails of a deployment update under review)")
     attack_set: str = Field(description="A dataset version NAME@ref with text and label (attack|benign) columns")
     stage: Literal["input", "output"] = "input"
     min_block_rate: float = Field(default=0.0, ge=0, le=1)
@@ -111,8 +112,16 @@ class PolicySpec(_Strict):
         validate_name(value, "policy name")
         return value
 
-    def model_post_init(self, _context: Any) -> None:
+    @model_validator(mode="after")
+    def _target_rules(self) -> PolicySpec:
         validate_label(self.target.label)
+        if self.target.kind == "deployment":
+            if self.target.label != "update":
+                raise ValueError("a deployment policy guards updates: write target.label: update")
+            if self.evaluations or self.bias:
+                raise ValueError("a deployment policy checks safety and approval only (evaluations and bias gate "
+                                 "the model and prompt versions it serves: protect their aliases and labels)")
+        return self
 
     def requirement_names(self) -> list[str]:
         """Each requirement named as the review evidence and refusals name it."""

@@ -72,7 +72,7 @@ def disable_policy(project: str, name: str, store: StoreDep, actor: ActorDep) ->
 @router.post(f"{_BASE}/reviews", response_model=ReviewInfo, status_code=201)
 def request_review(project: str, body: ReviewRequest, store: StoreDep, actor: ActorDep) -> ReviewInfo:
     """Open a promotion review of a version for a target; its evidence is gathered now."""
-    return ReviewService(store, project, actor).request(body.ref, target=body.target)
+    return ReviewService(store, project, actor).request(body.ref, target=body.target, changes=body.changes)
 
 
 @router.get(f"{_BASE}/reviews", response_model=list[ReviewInfo])
