@@ -31,11 +31,12 @@ _BASE = "/projects/{project}/review"
 
 
 def annotator_only(request: Request) -> str | None:
-    """The key's name when the caller is an ``annotate``-only key (it may see only its own queues)."""
+    """Who the caller is (``key:<name>``, ``user:<name>``) when it may only annotate: an ``annotate``-only key or a
+    user whose role is annotator. It may see only the queues that name it among their annotators."""
     key = getattr(request.state, "api_key", None)
-    if key is None or not set(key.scopes) <= {"annotate", "gateway"}:
+    if key is None or key.permits("project.read") or key.permits("project.write"):
         return None
-    return f"key:{key.name}"
+    return str(key.actor)
 
 
 def _service(store: StoreDep, project: str, actor: str, request: Request, queue: str | None = None) -> ReviewService:

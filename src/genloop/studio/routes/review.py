@@ -23,8 +23,10 @@ _BASE = "/projects/{project}/review"
 
 
 def _annotator_only(studio: Studio) -> str | None:
-    key = studio.key
-    return f"key:{key.name}" if key is not None and set(key.scopes) <= {"annotate", "gateway"} else None
+    key = studio.key  # an annotate-only key, or a user whose role is annotator: only the queues naming them
+    if key is None or key.permits("project.read") or key.permits("project.write"):
+        return None
+    return key.actor
 
 
 def _service(studio: Studio, project: str, queue: str | None, method: str, rest: str) -> ReviewService:
