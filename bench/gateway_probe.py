@@ -12,8 +12,9 @@ Serves ``genloop gateway`` exactly as :func:`genloop.gateway.serve_gateway` does
   ``descheduled`` (neither: the OS gave the core to another process);
 
 and writes them to ``OUT.json`` when it stops (SIGTERM). VARIANT switches one knob off or on, for an A/B run
-in the same load: ``nogctune`` (no :func:`genloop.gateway.tune_gc` at startup), ``nonice`` (the trace writer
-child at normal priority), ``refresh=S`` (config poll interval), ``flush=S`` (spool rotation interval), ``gcdebug``
+in the same load: ``nokeepalive`` (a new upstream connection per request, as before), ``nogctune`` (no :func:`genloop.gateway.tune_gc` at startup), ``nonice`` (the trace writer
+child at normal priority), ``gcthresh=N`` (young-generation threshold),
+``refresh=S`` (config poll interval), ``flush=S`` (spool rotation interval), ``gcdebug``
 (keep the cyclic garbage and list its types in the file).
 """
 
@@ -101,6 +102,16 @@ def main(port: int, out: str, variants: set[str]) -> None:
     import genloop.gateway._gateway as gateway_module
     from genloop.gateway import GatewayApp, uvicorn_options
 
+    if "nokeepalive" in variants:  # the old behaviour: a new upstream connection per request
+        from genloop.gateway import _http1
+
+        headers_complete = _http1._Connection.on_headers_complete
+
+        def no_keep_alive(conn: Any) -> None:
+            headers_complete(conn)
+            conn.keep_alive = False
+
+        _http1._Connection.on_headers_complete = no_keep_alive  # type: ignore[method-assign]
     if "nonice" in variants:
         gateway_module.WriterSupervisor.niceness = 0  # type: ignore[attr-defined]
     probe = Probe()
@@ -109,6 +120,9 @@ def main(port: int, out: str, variants: set[str]) -> None:
 
     async def startup() -> None:
         await inner_startup()
+        for v in variants:
+            if v.startswith("gcthresh="):
+                gc.set_threshold(int(v.split("=", 1)[1]), *gc.get_threshold()[1:])
         probe.task = asyncio.get_running_loop().create_task(probe.watch_loop())  # type: ignore[attr-defined]
 
     inner_shutdown = app.shutdown
