@@ -144,7 +144,7 @@ _CLI_READ = {"list", "show", "versions", "diff", "render", "export", "items", "c
 CLI_RULES: list[tuple[str, str | None]] = [
     # commands that run on this machine only (servers, the database, local files): no permission
     *((c, None) for c in ("server", "gateway", "trace-writer", "demo", "mock-upstream", "version", "db *",
-                          "admin *", "pipelines compile", "eval validate-judge", "eval metrics", "tune tiny")),
+                          "admin *", "scheduler", "pipelines compile", "eval validate-judge", "eval metrics", "tune tiny")),
     ("lineage", "project.read"), ("audit", "project.read"), ("distill", "project.write"),
     ("keys *", "keys.manage"), ("connections *", "connections.manage"), ("users *", "users.manage"),
     ("roles list", "project.read"), ("roles *", "members.manage"),
