@@ -120,3 +120,35 @@ def test_review_of_a_prompt_label(store: Store) -> None:
     assert review.passed and review.evidence.lineage["content_hash"].startswith("sha256:")
     ReviewService(store, actor="user:bob").decide(review.id, "approve")
     assert "production" in prompts.get("support@1").labels
+
+
+def test_rest_bad_input_is_answered_with_the_envelope(server: Any, world: Store) -> None:
+    import httpx
+
+    base = f"{server.url}/api/v1/projects/default/governance"
+    cases = [
+        ("PUT", "/policies", {"name": "p"}, 400, "invalid policy: target"),
+        ("PUT", "/policies", {**POLICY, "evaluations": [{"eval": "qa", "gates": [1]}]}, 400, "invalid policy"),
+        ("PUT", "/policies", {**POLICY, "bias": [{"eval": "qa", "metric": "m", "column": "c", "max_gap": -1}]}, 400,
+         "max_gap"),
+        ("POST", "/reviews", {"ref": "dataset:golden@1"}, 400, "cannot review"),
+        ("POST", "/reviews", {"ref": "nope@1"}, 404, "nope"),
+        ("POST", "/reviews", {"ref": "bot@9"}, 404, "no version 9"),
+        ("POST", "/reviews", {"ref": "bot@2", "target": "bad label!"}, 400, "invalid label"),
+        ("POST", "/reviews/1/decide", {"decision": "approve"}, 404, "review #1 does not exist"),
+        ("GET", "/reviews?status=weird", None, 400, "unknown review status"),
+        ("GET", "/policies/nope?version=3", None, 404, "no promotion policy"),
+    ]
+    with httpx.Client(timeout=20, headers={"x-genloop-actor": "user:alice"}) as http:
+        for method, path, body, status, text in cases:
+            answer = http.request(method, base + path, json=body)
+            assert answer.status_code == status, (path, body, answer.text)
+            assert text in answer.json()["error"]["message"], (path, answer.text)
+        for bad in ("0", "-1", "99999999999", "x"):
+            answer = http.get(f"{base}/reviews/{bad}")
+            assert answer.status_code in (400, 422) and "error" in answer.json(), (bad, answer.text)
+        review = http.post(base + "/reviews", json={"ref": "bot@2"}).json()
+        answer = http.post(f"{base}/reviews/{review['id']}/decide", json={"decision": "maybe"})
+        assert answer.status_code in (400, 422)
+        answer = http.post(f"{base}/reviews/{review['id']}/decide", json={"decision": "reject"})
+        assert answer.status_code == 403 and "they are its author" in answer.json()["error"]["message"]

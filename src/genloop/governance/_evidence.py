@@ -43,8 +43,13 @@ def gather(store: Store, project: str, *, entity_type: str, name: str, version: 
     subject = f"{entity_type}:{name}@{version}"
     evidence = Evidence(subject=subject, target=target, author=author, lineage=lineage,
                         current=f"{entity_type}:{name}@{current}" if current is not None else None)
+    compared: set[str] = set()
     for run in eval_runs_of(store, project, entity_type, name, version)[:20]:
-        evidence.evaluations.append(_evaluation(store, project, evals, run, entity_type, name, current, version))
+        # the newest run of each evaluation is compared with the current version; older ones show their metrics
+        entry = _evaluation(store, project, evals, run, entity_type, name,
+                            current if run.name not in compared else None, version)
+        compared.add(run.name)
+        evidence.evaluations.append(entry)
     if policy is None:
         return evidence
     for rule in policy.evaluations:

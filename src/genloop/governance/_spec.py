@@ -57,7 +57,7 @@ class EvalRule(_Strict):
     """Gates on the newest succeeded run of evaluation ``eval`` that used the version under review."""
 
     eval: str = Field(min_length=1, max_length=256)
-    gates: list[str] = Field(default_factory=list)
+    gates: list[str] = Field(default_factory=list, max_length=50)
     no_regression: bool = False
 
     @field_validator("gates")
@@ -75,7 +75,7 @@ class SafetyRule(_Strict):
 
     policy: str | dict[str, Any] = Field(default="default", description="default, deployment:NAME, a mapping, or "
                                          "proposed (the guardrails of a deployment update under review)")
-    attack_set: str = Field(description="A dataset version NAME@ref with text and label (attack|benign) columns")
+    attack_set: str = Field(min_length=1, max_length=300, description="A dataset version NAME@ref with text and label (attack|benign) columns")
     stage: Literal["input", "output"] = "input"
     min_block_rate: float = Field(default=0.0, ge=0, le=1)
     max_false_positive_rate: float = Field(default=1.0, ge=0, le=1)
@@ -85,8 +85,8 @@ class BiasRule(_Strict):
     """One metric of evaluation ``eval`` sliced by a dataset column: the largest gap between slices."""
 
     eval: str = Field(min_length=1, max_length=256)
-    metric: str = Field(min_length=1)
-    column: str = Field(min_length=1)
+    metric: str = Field(min_length=1, max_length=128)
+    column: str = Field(min_length=1, max_length=128)
     max_gap: float = Field(ge=0)
     min_slice: int = Field(default=1, ge=1, description="Slices with fewer items are left out of the gap")
 
@@ -99,11 +99,11 @@ class PolicySpec(_Strict):
     """A promotion policy; see the module docstring for the YAML form."""
 
     name: str
-    description: str = ""
+    description: str = Field(default="", max_length=10_000)
     target: Target
-    evaluations: list[EvalRule] = Field(default_factory=list)
+    evaluations: list[EvalRule] = Field(default_factory=list, max_length=50)
     safety: SafetyRule | None = None
-    bias: list[BiasRule] = Field(default_factory=list)
+    bias: list[BiasRule] = Field(default_factory=list, max_length=50)
     approval: ApprovalRule = Field(default_factory=ApprovalRule)
 
     @field_validator("name")
