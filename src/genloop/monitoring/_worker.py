@@ -91,11 +91,17 @@ class MonitoringWorker:
             self._thread = None
 
     def _loop(self, interval: float) -> None:
+        failures = 0
         while not self._stop.wait(interval):
             try:
                 self.tick()
-            except Exception:  # the next tick retries; one bad pass must not end monitoring
-                log.exception("monitoring tick failed")
+                failures = 0
+            except Exception as exc:  # the next tick retries; one bad pass must not end monitoring
+                failures += 1
+                if failures == 1:
+                    log.exception("monitoring tick failed; retrying every %gs", interval)
+                elif failures % 60 == 0:  # the store is still down: a line now and then, not a traceback a tick
+                    log.warning("monitoring ticks still failing (%d in a row): %s", failures, exc)
 
 
 def start_monitoring(store: Store) -> MonitoringWorker | None:
