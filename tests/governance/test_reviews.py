@@ -138,3 +138,35 @@ def test_bad_policies_are_refused_with_the_field(store: Store) -> None:
     assert not off.active
     ModelService(store).register("bot", kind="provider", uri="mock:a")
     ModelService(store).alias("bot@1", "production")  # a disabled policy guards nothing
+
+
+def test_a_plugin_guard_through_the_public_hook(store: Store) -> None:
+    from genloop.hookspecs import hookimpl
+    from genloop.plugins import get_plugin_manager
+    from genloop.store._guards import PromotionChange
+
+    seen: list[PromotionChange] = []
+
+    class FreezePlugin:
+        @hookimpl
+        def register_promotion_guards(self, register) -> None:  # type: ignore[no-untyped-def]
+            def guard(session, change: PromotionChange) -> None:  # type: ignore[no-untyped-def]
+                seen.append(change)
+                if change.target == "frozen":
+                    raise Conflict(f"{change.name} is frozen")
+
+            register(guard)
+
+    plugin = FreezePlugin()
+    get_plugin_manager().register(plugin)
+    try:
+        models = ModelService(store)
+        models.register("m", kind="provider", uri="mock:a")
+        models.alias("m@1", "champion")
+        with pytest.raises(Conflict, match="m is frozen"):
+            models.alias("m@1", "frozen")
+        assert models.get("m@1").aliases == ["champion"]
+        assert [(c.entity_type, c.name, c.target, c.version) for c in seen] == [
+            ("model", "m", "champion", 1), ("model", "m", "frozen", 1)]
+    finally:
+        get_plugin_manager().unregister(plugin)

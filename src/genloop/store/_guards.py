@@ -9,7 +9,6 @@ Arrows point down: core holds the hook, the engine that enforces it registers in
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,19 +34,14 @@ class PromotionChange:
 
 
 Guard = Callable[[Session, PromotionChange], Any]
-_lock = threading.Lock()
-_guards: list[Guard] | None = None
 
 
 def promotion_guards() -> list[Guard]:
-    """The registered guards, collected from the plugins once per process."""
-    global _guards
-    with _lock:
-        if _guards is None:
-            from genloop.plugins import collect
+    """The guards every plugin registers now (collected per move: a few microseconds, and a plugin registered
+    later is asked too)."""
+    from genloop.plugins import collect
 
-            _guards = [args[0] if args else kwargs["guard"] for args, kwargs in collect("promotion_guards")]
-        return list(_guards)
+    return [args[0] if args else kwargs["guard"] for args, kwargs in collect("promotion_guards")]
 
 
 def check_promotion(session: Session, change: PromotionChange) -> None:
