@@ -193,6 +193,18 @@ class Settings(BaseSettings):
         description="Seconds between passes of the monitoring worker in `genloop server` (online evaluators, "
         "monitors, webhook deliveries); 0 turns the thread off (run `genloop monitoring run-once` or the scheduler).",
     )
+    scheduler_interval: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds between ticks of the scheduler thread in `genloop server` (fires due pipeline triggers; "
+        "one leader across replicas); 0 turns the thread off (run `genloop scheduler` instead).",
+    )
+    scheduler_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the scheduler's leader lease lasts without renewal: a standby takes over this long "
+        "after the leader dies. Must exceed the scheduler's interval.",
+    )
     otlp_export_endpoint: str | None = Field(
         default=None,
         description="An OpenTelemetry collector's OTLP/HTTP traces URL (e.g. http://collector:4318/v1/traces): the "

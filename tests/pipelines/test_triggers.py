@@ -100,6 +100,9 @@ def test_pending_firing_is_finished_after_a_crash_without_a_second_run(store: St
     pending = {"key": f"trigger-{triggers.get('on-feedback').id}-1", "trigger": first.trigger, "params": {}}
     store.db.write(lambda s: s.execute(update(TriggerRow).values(pending=pending)))
     assert triggers.get("on-feedback").pending
+    assert triggers.check() == []  # just fired: the checker that fired it may still be finishing it
+    crashed_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    store.db.write(lambda s: s.execute(update(TriggerRow).values(last_fired_at=crashed_at)))
     [again] = triggers.check()
     assert again.run_id == first.run_id  # the same run, found by its key
     assert len(PipelineService(store).runs("retrain").items) == 1

@@ -38,6 +38,7 @@ from genloop.cli import (
     review,
     roles,
     runs,
+    scheduler,
     server,
     traces,
     tune,
@@ -62,6 +63,7 @@ app.add_typer(feedback.app, name="feedback")
 app.add_typer(review.app, name="review")
 app.add_typer(monitoring.app, name="monitoring")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(scheduler.app, name="triggers")
 app.add_typer(governance.app, name="governance")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
@@ -78,6 +80,7 @@ models.app.command("quantize")(optimize.quantize)
 app.command("lineage")(lineage.lineage)
 app.command("audit")(audit.audit)
 app.command("server")(server.server)
+app.command("scheduler")(scheduler.scheduler)
 app.command("gateway")(gateway.gateway)
 app.command("trace-writer")(gateway.trace_writer)
 app.command("demo")(demo.demo)

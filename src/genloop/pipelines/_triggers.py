@@ -30,6 +30,9 @@ from genloop.store._registry import ensure_project, find_project, record_audit
 __all__ = ["TriggerService"]
 
 EXECUTE_MODES = ("thread", "inline", "none")
+#: A firing left pending this long is taken to be a crashed checker's, and finished by the next check (its
+#: run found by key, or created). Sooner, the checker that fired is still finishing it (it takes milliseconds).
+PENDING_GRACE = dt.timedelta(seconds=60)
 
 
 def _spec(value: TriggerSpec | dict[str, Any]) -> TriggerSpec:
@@ -149,7 +152,8 @@ class TriggerService:
             if not info.enabled:
                 continue
             if info.pending:
-                out.append(self._finish_pending(info.spec.name))
+                if info.last_fired_at is None or utcnow() - info.last_fired_at >= PENDING_GRACE:
+                    out.append(self._finish_pending(info.spec.name))
                 continue
             try:
                 found = kinds.check(self.store, self.project, info.spec, info.cursor, now)

@@ -123,4 +123,7 @@ def create_server(settings: Settings | None = None) -> Any:
     from genloop.monitoring import start_monitoring
 
     start_monitoring(store)
+    from genloop.pipelines._scheduler import start_scheduler
+
+    start_scheduler(store)
     return with_studio(with_gateway(create_app(store), store), store)
