@@ -88,3 +88,8 @@ def test_start_without_waiting(client: Any) -> None:
     while (current := client.pipelines.get_run(run.id)).status == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert current.status == "succeeded" and [s.status for s in current.steps] == ["succeeded", "succeeded"]
+    import threading
+
+    for thread in threading.enumerate():  # the runner's thread ends right after the run does: let it, before teardown
+        if thread.name.startswith("pipeline-"):
+            thread.join(timeout=10)
