@@ -100,7 +100,10 @@ def kfp_pipeline(info: PipelineInfo, *, image: str, project: str) -> str:
     try:
         import kfp  # noqa: F401
     except ImportError as exc:
-        raise MissingDependency.for_extra("kfp", "kfp") from exc
+        raise MissingDependency(
+            "compiling for Kubeflow Pipelines needs the optional package 'kfp', which is not installed",
+            hint="pip install 'genloop[kfp]' (kfp pins protobuf<7: where other packages need protobuf 7, install "
+                 "it in its own virtual environment, e.g. python -m venv --system-site-packages kfp-env)") from exc
     from genloop.pipelines._kfp import compile_kfp
 
     spec, order, deps = _plan(info)
