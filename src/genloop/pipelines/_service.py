@@ -149,7 +149,11 @@ class PipelineService(RunState):
                     row.log = f"resumed: the outputs of run {previous.id} are reused"
                 session.add(row)
 
-        self.store.db.write(fn)
+        try:
+            self.store.db.write(fn)
+        except BaseException as exc:  # no pipeline run is left running without its steps
+            self.client.runs.finish(run.id, "failed", error=f"could not record the steps: {exc}")
+            raise
         return self.get_run(run.id)
 
     def execute(self, run_id: str, *, mode: str = "inprocess", local: bool = False,
