@@ -23,6 +23,7 @@ def test_review_page_decision_and_card(world: Store) -> None:
         with TestClient(server_app(bob), base_url=BASE) as web:
             listing = web.get("/projects/default/governance")
             assert listing.status_code == 200 and f"#{review.id}" in listing.text and "prod-gate" in listing.text
+            assert "/projects/default/model-cards/bot@2" in web.get(f"/projects/default/governance/reviews/{review.id}").text
             page = web.get(f"/projects/default/governance/reviews/{review.id}")
             assert page.status_code == 200 and "exact_match&gt;=0.5" in page.text and "Approve and move" in page.text
             answer = web.post(f"/projects/default/governance/reviews/{review.id}/decide", follow_redirects=False,
