@@ -54,3 +54,22 @@ def test_deployment_update_needs_an_approved_review(store: Store) -> None:
     with pytest.raises(InvalidInput, match="deployment policy checks safety and approval only"):
         PolicyService(store).set({"name": "bad", "target": {"kind": "deployment", "label": "update"},
                                   "evaluations": [{"eval": "qa", "gates": ["x>=1"]}]})
+
+
+def test_deployment_review_through_the_cli(cli, store: Store, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    DeploymentService(store, actor="user:alice").create("assistant", variants=[{"model": "mock:echo"}])
+    PolicyService(store).set({"name": "deploy-gate", "target": {"kind": "deployment", "name": "assistant",
+                                                                 "label": "update"}})
+    refused = cli("deployments", "update", "assistant", "--timeout", "30")
+    assert refused.code == 1 and "needs an approved review" in refused.err, refused.err
+    changes = tmp_path / "changes.yaml"
+    changes.write_text("timeout_s: 30\n", encoding="utf-8")
+    monkeypatch.setenv("GENLOOP_ACTOR", "user:alice")
+    opened = cli("governance", "review", "request", "deployment:assistant", "--target", "update",
+                 "--changes", str(changes))
+    assert opened.code == 0 and "deployment:assistant@2 -> update" in opened.out, opened.err
+    monkeypatch.setenv("GENLOOP_ACTOR", "user:bob")
+    review_id = opened.out.split("#", 1)[1].split(":", 1)[0]
+    decided = cli("governance", "review", "decide", review_id, "approve")
+    assert decided.code == 0 and "deployment assistant is now version 2" in decided.out, decided.err
+    assert DeploymentService(store).get("assistant").timeout_s == 30
