@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 
 __all__ = ["CLI_RULES", "GATEWAY_RULES", "PERMISSIONS", "REST_RULES", "ROLES", "ROLE_PERMISSIONS",
            "SCOPE_PERMISSIONS", "STUDIO_RULES", "Rule", "cli_permission", "match", "required_permission"]
@@ -178,11 +177,35 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile((out or "/") + "/?")
 
 
-def match(rules: Iterable[Rule], method: str, path: str) -> Rule | None:
+_Compiled = tuple[frozenset[str] | None, re.Pattern[str], Rule]
+#: per rules list: the rules by the literal fifth segment of their pattern (the area: ``datasets``, ``keys``),
+#: each bucket also holding, in order, the rules with no literal there ("" holds only those)
+_INDEX: dict[int, dict[str, list[_Compiled]]] = {}
+
+
+def _area(pattern: str) -> str | None:
+    parts = pattern.strip("/").split("/")
+    return parts[4] if len(parts) > 4 and not parts[4].startswith("{") and parts[4] != "**" else None
+
+
+def _index(rules: list[Rule]) -> dict[str, list[_Compiled]]:
+    index = _INDEX.get(id(rules))
+    if index is None:
+        areas = {a for a in (_area(r[1]) for r in rules) if a is not None}
+        index = {}
+        for area in (*areas, ""):
+            index[area] = [(None if r[0] == _ANY else frozenset(r[0].split()), _compile(r[1]), r)
+                           for r in rules if _area(r[1]) in (None, area)]
+        _INDEX[id(rules)] = index
+    return index
+
+
+def match(rules: list[Rule], method: str, path: str) -> Rule | None:
     """The first rule for ``method`` and ``path`` (a concrete path or a route's template), or None."""
-    for rule in rules:
-        methods, pattern, _ = rule
-        if (methods == _ANY or method in methods.split()) and _compile(pattern).fullmatch(path):
+    parts = path.split("/", 6)  # '', 'api', 'v1', 'projects', '{project}', AREA, ...
+    index = _index(rules)
+    for methods, regex, rule in index.get(parts[5] if len(parts) > 5 else "", index[""]):
+        if (methods is None or method in methods) and regex.fullmatch(path):
             return rule
     return None
 
