@@ -6,8 +6,10 @@ the server); with GENLOOP_SERVER_URL set, the trigger commands say so rather tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +21,8 @@ app = typer.Typer(help="Pipeline triggers: cron, new dataset version, feedback/a
                   no_args_is_help=True)
 
 
-def _service(project: str) -> Any:
+@contextlib.contextmanager
+def _service(project: str) -> Iterator[Any]:
     from genloop.pipelines import TriggerService
     from genloop.settings import Settings
     from genloop.store import Store
@@ -28,7 +31,11 @@ def _service(project: str) -> Any:
     if settings.server_url:
         raise InvalidInput("triggers are managed on the database the scheduler uses, not through a server",
                            hint="unset GENLOOP_SERVER_URL and set GENLOOP_DATABASE_URL to the server's database")
-    return TriggerService(Store(settings), project, execute="inline")
+    store = Store(settings)
+    try:
+        yield TriggerService(store, project, execute="inline")
+    finally:
+        store.close()
 
 
 def _params(values: list[str] | None) -> dict[str, Any]:
@@ -77,7 +84,8 @@ def create(
         spec.update(threshold=annotations, queue=queue)
     elif kind == "monitor":
         spec["monitor"] = None if monitor == "*" else monitor
-    info = _service(project).create(spec, replace=replace)
+    with _service(project) as service:
+        info = service.create(spec, replace=replace)
     if as_json:
         print_json(info)
     else:
@@ -87,7 +95,8 @@ def create(
 @app.command("list")
 def list_(project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Triggers with their last firing and the next cron time."""
-    items = _service(project).list()
+    with _service(project) as service:
+        items = service.list()
     if as_json:
         print_json(items)
         return
@@ -100,7 +109,8 @@ def list_(project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
 @app.command("show")
 def show(name: str, project: ProjectOpt = "default") -> None:
     """One trigger as JSON: spec, cursor (the evidence it last fired on), last run and error."""
-    print_json(_service(project).get(name))
+    with _service(project) as service:
+        print_json(service.get(name))
 
 
 @app.command("fire")
@@ -108,7 +118,8 @@ def fire(name: str, reason: Annotated[str, typer.Option(help="Why (kept on the r
          param: Annotated[list[str] | None, typer.Option(help="Pipeline parameter NAME=VALUE.")] = None,
          project: ProjectOpt = "default", as_json: JsonOpt = False) -> None:
     """Fire a trigger now (by hand or from CI) and run its pipeline here; exits 1 when the run fails."""
-    firing = _service(project).fire(name, reason=reason, params=_params(param))
+    with _service(project) as service:
+        firing = service.fire(name, reason=reason, params=_params(param))
     if as_json:
         print_json(firing)
     else:
@@ -120,21 +131,24 @@ def fire(name: str, reason: Annotated[str, typer.Option(help="Why (kept on the r
 @app.command("enable")
 def enable(name: str, project: ProjectOpt = "default") -> None:
     """Resume a paused trigger."""
-    _service(project).set_enabled(name, True)
+    with _service(project) as service:
+        service.set_enabled(name, True)
     typer.echo(f"trigger {name} enabled")
 
 
 @app.command("disable")
 def disable(name: str, project: ProjectOpt = "default") -> None:
     """Pause a trigger (evidence arriving meanwhile fires it once it is enabled again)."""
-    _service(project).set_enabled(name, False)
+    with _service(project) as service:
+        service.set_enabled(name, False)
     typer.echo(f"trigger {name} disabled")
 
 
 @app.command("delete")
 def delete(name: str, project: ProjectOpt = "default") -> None:
     """Delete a trigger (the runs it started stay)."""
-    _service(project).delete(name)
+    with _service(project) as service:
+        service.delete(name)
     typer.echo(f"trigger {name} deleted")
 
 
@@ -163,16 +177,19 @@ def scheduler(
         for where, error in r.errors.items():
             typer.echo(f"error in {where}: {error}", err=True)
 
-    if once:
-        report(sched.tick())
-        if sched.leader:
-            from genloop.pipelines._scheduler import release_lease
-
-            release_lease(store, sched.holder)
-        return
-    signal.signal(signal.SIGTERM, lambda *_: sched._stop.set())
-    typer.echo(f"scheduler {sched.holder}: a tick every {sched.interval:g} s, lease {sched.lease_seconds:g} s")
     try:
-        sched.run(on_tick=report)
-    except KeyboardInterrupt:
-        pass
+        if once:
+            report(sched.tick())
+            if sched.leader:
+                from genloop.pipelines._scheduler import release_lease
+
+                release_lease(store, sched.holder)
+            return
+        signal.signal(signal.SIGTERM, lambda *_: sched._stop.set())
+        typer.echo(f"scheduler {sched.holder}: a tick every {sched.interval:g} s, lease {sched.lease_seconds:g} s")
+        try:
+            sched.run(on_tick=report)
+        except KeyboardInterrupt:
+            pass
+    finally:
+        store.close()
