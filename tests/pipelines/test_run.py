@@ -164,3 +164,27 @@ def test_interrupt_leaves_nothing_running(store: Store, plugin: None) -> None:
     assert run.status == "cancelled" and run.step("a").status == "failed" and "interrupted" in (run.step("a").error or "")
     assert RunService(store).get(run.step("a").run_id).status == "cancelled"  # type: ignore[arg-type]
     assert run.step("b").status == "skipped"
+
+
+def test_racing_starts_with_one_key_agree_on_one_run(store: Store, plugin: None) -> None:
+    """Two orchestrator retries start at once: both get the same run; the other is cancelled, not left running."""
+    import threading
+
+    service = PipelineService(store)
+    service.create("k", {"steps": [{"name": "a", "kind": "echo", "params": {"value": 1}}]})
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def start() -> None:
+        barrier.wait()
+        results.append(PipelineService(store).create_run("k", key="wf-1").id)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1
+    runs = service.runs("k").items
+    assert {r.status for r in runs if r.id != results[0]} <= {"cancelled"}
+    assert service.get_run("key:wf-1").id == results[0]

@@ -154,6 +154,11 @@ class PipelineService(RunState):
         except BaseException as exc:  # no pipeline run is left running without its steps
             self.client.runs.finish(run.id, "failed", error=f"could not record the steps: {exc}")
             raise
+        if key is not None:  # two starts with one key raced: the first one created wins, this one stands down
+            first = self._by_key(key, info.name)
+            if first is not None and first != run.id:
+                self.client.runs.finish(run.id, "cancelled", error=f"duplicate of run {first} (key {key!r})")
+                return self.get_run(first)
         return self.get_run(run.id)
 
     def execute(self, run_id: str, *, mode: str = "inprocess", local: bool = False,

@@ -65,7 +65,8 @@ class RunState:
         return found
 
     def _by_key(self, key: str, pipeline: str | None) -> str | None:
-        """The newest pipeline run created with ``key`` (among the latest 500: orchestrators start steps soon)."""
+        """The first pipeline run created with ``key`` (among the latest 500: orchestrators start steps soon); when
+        two starts with one key raced, both agree on this one and the other is cancelled."""
         from genloop.runs._tables import RunRow
 
         with self.store.db.read() as session:
@@ -75,9 +76,10 @@ class RunState:
             where = [RunRow.project_id == project.id, RunRow.kind == "pipeline"]
             if pipeline:
                 where.append(RunRow.name == pipeline)
-            rows = session.execute(select(RunRow.id, RunRow.params).where(*where)
-                                   .order_by(RunRow.started_at.desc()).limit(500)).all()
-        return next((rid for rid, params in rows if (params or {}).get("key") == key), None)
+            rows = session.execute(select(RunRow.id, RunRow.params, RunRow.started_at).where(*where)
+                                   .order_by(RunRow.started_at.desc(), RunRow.id.desc()).limit(500)).all()
+        matching = [(started, rid) for rid, params, started in rows if (params or {}).get("key") == key]
+        return min(matching)[1] if matching else None
 
     # -- used by the runner ------------------------------------------------------------------------------
 
