@@ -81,6 +81,7 @@ def test_tuned_model_blocked_then_reviewed_promoted_and_served(store: Store, tmp
         lineage = review.evidence.lineage
         assert lineage["run"]["params"]["method"] == "lora" and lineage["created_by"] == "user:alice"
         assert [d["dataset"] for d in lineage["data"]] == ["train@1"] and lineage["data"][0]["content_hash"]
+        assert lineage["base"]["model"] == "tiny@1" and lineage["base"]["content_hash"].startswith("sha256:")
         with pytest.raises(Forbidden):
             alice.governance.reviews.decide(review.id, "approve")
         decided = bob.governance.reviews.decide(review.id, "approve", comment="gates and safety pass")
@@ -103,5 +104,6 @@ def test_tuned_model_blocked_then_reviewed_promoted_and_served(store: Store, tmp
         assert [t.model for t in traces] == ["bot@2"]
         card = alice.governance.cards.card("bot@production")
         assert "gates and safety pass" in card.markdown and "train@1" in card.markdown
+        assert "- Base model: tiny@1 (sha256:" in card.markdown
     for s in (alice_store, bob_store, lead_store):
         s.close()

@@ -46,25 +46,34 @@ def model_lineage(store: Store, project: str, version: Any) -> dict[str, Any]:
         "content_hash": model_content_hash(version.kind, version.uri, version.base, version.config),
         "base": None, "run": None, "data": [],
     }
-    if version.base:
+    run = _source_run(store, project, version.source_run_id)
+    base_ref = version.base or next((ref.removeprefix("model:") for ref in (run.inputs if run else [])
+                                     if ref.startswith("model:")), None)  # a tune run's base model
+    if base_ref:
         try:
-            base = models.get(version.base)
+            base = models.get(base_ref)
             lineage["base"] = {"model": base.ref, "kind": base.kind, "uri": base.uri,
                                "content_hash": model_content_hash(base.kind, base.uri, base.base, base.config)}
         except GenLoopError as exc:
-            lineage["base"] = {"model": version.base, "error": exc.message}
-    if version.source_run_id:
-        from genloop.runs import RunService
-
-        try:
-            run = RunService(store, project).get(version.source_run_id)
-        except GenLoopError as exc:
-            lineage["run"] = {"id": version.source_run_id, "error": exc.message}
-        else:
-            lineage["run"] = {"id": run.id, "kind": run.kind, "name": run.name, "status": run.status,
-                              "params": run.params, "created_by": run.created_by}
-            lineage["data"] = _datasets(store, project, run.inputs)
+            lineage["base"] = {"model": base_ref, "error": exc.message}
+    if run is not None:
+        lineage["run"] = {"id": run.id, "kind": run.kind, "name": run.name, "status": run.status,
+                          "params": run.params, "inputs": run.inputs, "created_by": run.created_by}
+        lineage["data"] = _datasets(store, project, run.inputs)
+    elif version.source_run_id:
+        lineage["run"] = {"id": version.source_run_id, "error": "the run that made this version is gone"}
     return lineage
+
+
+def _source_run(store: Store, project: str, run_id: str | None) -> Any:
+    if not run_id:
+        return None
+    from genloop.runs import RunService
+
+    try:
+        return RunService(store, project).get(run_id)
+    except GenLoopError:
+        return None
 
 
 def _datasets(store: Store, project: str, inputs: list[str]) -> list[dict[str, Any]]:
