@@ -109,3 +109,20 @@ def test_deactivate_revokes_keys_at_once_and_keeps_history(store: Store) -> None
 def test_actor_user() -> None:
     assert actor_user("user:alice") == "alice"
     assert actor_user("key:ci") is None and actor_user("local") is None and actor_user("user:") is None
+
+
+def test_a_key_that_slipped_past_deactivation_is_dead(store: Store) -> None:
+    """A key committed after its owner's deactivation (a race between the two) is treated as revoked."""
+    from sqlalchemy import update
+
+    from genloop.auth._tables import ApiKeyRow
+
+    UserService(store).create("svc", service=True)
+    key = KeyService(store, "p1").create("k", scopes=["write"], user="svc")
+    UserService(store).deactivate("svc")
+    store.db.write(lambda s: s.execute(update(ApiKeyRow).values(revoked_at=None)))  # as if created meanwhile
+    store.cache.invalidate()
+    with pytest.raises(Unauthorized):
+        KeyService.verify(store, key.key)
+    gateway_view = KeyService.active_keys(store)  # what a gateway holds: the key is there, but not active
+    assert gateway_view and all(not k.active for k in gateway_view.values())

@@ -190,29 +190,31 @@ def _owner_for_new_key(session: Session, user: str, project: Project) -> UserRow
     return row
 
 
-_Owners = tuple[dict[int, tuple[str, str, bool]], dict[tuple[int, int], str]]
+_Owners = tuple[dict[int, tuple[str, str, dt.datetime | None]], dict[tuple[int, int], str]]
 
 
 def _owners(session: Session, user_id: int | None = None) -> _Owners:
-    """Users by id (name, kind, active) and roles by (user id, project id): all, or one user's."""
+    """Users by id (name, kind, deactivated at) and roles by (user id, project id): all, or one user's."""
     users = select(UserRow.id, UserRow.name, UserRow.kind, UserRow.deactivated_at)
     roles = select(MemberRow.user_id, MemberRow.project_id, MemberRow.role)
     if user_id is not None:
         users, roles = users.where(UserRow.id == user_id), roles.where(MemberRow.user_id == user_id)
-    return ({i: (n, k, d is None) for i, n, k, d in session.execute(users)},
+    return ({i: (n, k, d) for i, n, k, d in session.execute(users)},
             {(u, p): r for u, p, r in session.execute(roles)})
 
 
 def _info(row: ApiKeyRow, project: str, session: Session | None = None, *, owners: _Owners | None = None) -> KeyInfo:
     owner = kind = role = None
+    revoked_at = row.revoked_at
     if row.user_id is not None:
         users, roles = owners if owners is not None else _owners(session, row.user_id)  # type: ignore[arg-type]
-        owner, kind, active = users.get(row.user_id, (None, None, False))
-        role = roles.get((row.user_id, row.project_id)) if active else None
+        owner, kind, gone = users.get(row.user_id, (None, None, None))
+        role = roles.get((row.user_id, row.project_id)) if gone is None else None
+        revoked_at = revoked_at or gone  # a key made while its owner was being deactivated dies with them
     data: dict[str, Any] = {"owner": owner, "owner_kind": kind, "role": role,
         "id": row.prefix, "project": project, "name": row.name, "scopes": list(row.scopes or []),
         "deployments": row.deployments, "rpm_limit": row.rpm_limit, "tpm_limit": row.tpm_limit,
         "budget_usd": row.budget_usd, "spent_usd": row.spent_usd or 0.0, "created_at": row.created_at,
-        "created_by": row.created_by, "expires_at": row.expires_at, "revoked_at": row.revoked_at,
+        "created_by": row.created_by, "expires_at": row.expires_at, "revoked_at": revoked_at,
     }
     return KeyInfo(**data)
