@@ -30,7 +30,7 @@ import orjson
 
 from genloop.store import Store
 from genloop.tracing._sink import AfterCommit, OnCommit, RecordSink
-from genloop.tracing._spool import closed_segments, dead_letter_count, read_segment
+from genloop.tracing._spool import closed_segments, dead_letter_count, read_segment, segment_files
 
 __all__ = ["STATUS_FILE", "WRITER_LOCK", "SpoolDrainer", "read_status", "writer_running"]
 
@@ -136,7 +136,7 @@ class SpoolDrainer:
 
     def _replay(self, folder: Path) -> int | None:
         records: list[dict[str, Any]] = []
-        for segment in sorted(folder.glob("seg-*.jsonl")):
+        for segment in segment_files(folder):
             records.extend(read_segment(segment))
         if not self._write_all(records):
             return None

@@ -14,6 +14,7 @@ skip, along with a line torn mid-copy.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import mmap
 import os
@@ -26,9 +27,26 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Spool", "closed_segments", "dead_letter_count", "orphaned_records", "read_segment"]
+__all__ = ["Spool", "closed_segments", "dead_letter_count", "orphaned_records", "read_segment", "segment_files"]
 
 SEGMENT_BYTES = 8 << 20
+NEXT_SUFFIX = ".next"  # a segment made ready off the hot path; renamed to .jsonl once the one before it is closed
+
+
+class Prepared:
+    """A next segment created and mapped ahead of time (:meth:`Spool.prepare`): file, mapping, number."""
+
+    __slots__ = ("fd", "map", "number", "path", "size")
+
+    def __init__(self, number: int, path: Path, fd: int, size: int) -> None:
+        self.number, self.path, self.fd, self.size = number, path, fd, size
+        self.map = mmap.mmap(fd, size)
+
+    def drop(self) -> None:
+        self.map.close()
+        os.close(self.fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
 
 class Spool:
@@ -77,6 +95,40 @@ class Spool:
         self._map = mmap.mmap(self._fd, self._size)
         return closed
 
+    # -- rotation in three steps, so that a caller's lock is held only for the swap --------------------------
+
+    def prepare(self) -> Prepared:
+        """Create and map the next segment (named ``*.next`` until :meth:`finish`); no lock needed."""
+        number = self.segment + 1
+        path = self.dir / f"seg-{number:08d}.jsonl{NEXT_SUFFIX}"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(fd, self.segment_bytes)
+        return Prepared(number, path, fd, self.segment_bytes)
+
+    def swap(self, ready: Prepared) -> tuple[int, int, mmap.mmap | None, int] | None:
+        """Make ``ready`` the active segment (under the caller's lock: no system call here); return the closed one
+        as ``(number, fd, mapping, used)`` for :meth:`finish`, or None when ``ready`` is stale (drop it)."""
+        if ready.number != self.segment + 1:
+            return None
+        old = (self.segment, self._fd, self._map, self._used)
+        self.segment, self._fd, self._map, self._size, self._used = ready.number, ready.fd, ready.map, ready.size, 0
+        self.active_count = 0
+        return old
+
+    def finish(self, old: tuple[int, int, mmap.mmap | None, int], ready: Prepared) -> None:
+        """Close the swapped-out segment (unmap, drop its zero tail), then give the new one its final name.
+
+        Until the rename the new segment is not the newest ``*.jsonl``, so a writer process does not take the
+        old one before it is closed; a crash in between leaves a ``*.next`` file, which replay reads too.
+        """
+        _number, fd, old_map, used = old
+        if old_map is not None:
+            old_map.close()
+        if fd >= 0:
+            os.ftruncate(fd, used)
+            os.close(fd)
+        os.rename(ready.path, self._path(ready.number))
+
     def _close_segment(self) -> None:
         if self._map is not None:
             self._map.close()
@@ -105,7 +157,8 @@ class Spool:
 
     def has_segment(self, segment: int) -> bool:
         """Whether segment ``segment`` is still on disk (a writer process deletes it once written)."""
-        return self._path(segment).exists()
+        path = self._path(segment)
+        return path.exists() or path.with_name(path.name + NEXT_SUFFIX).exists()
 
     def _path(self, segment: int) -> Path:
         return self.dir / f"seg-{segment:08d}.jsonl"
@@ -119,6 +172,11 @@ def closed_segments(folder: Path) -> list[Path]:
     """
     segments = sorted(folder.glob("seg-*.jsonl"))
     return segments[:-1]
+
+
+def segment_files(folder: Path) -> list[Path]:
+    """Every segment file of a folder, in order, including a ``*.next`` one a crash left mid-rotation."""
+    return sorted([*folder.glob("seg-*.jsonl"), *folder.glob(f"seg-*.jsonl{NEXT_SUFFIX}")])
 
 
 def read_segment(path: Path) -> list[dict[str, Any]]:
@@ -155,7 +213,7 @@ def orphaned_records(root: Path, own: Path | None = None) -> Iterator[tuple[Path
             continue
         try:
             records: list[dict[str, Any]] = []
-            for segment in sorted(folder.glob("seg-*.jsonl")):
+            for segment in segment_files(folder):
                 records.extend(_records(segment))
             yield folder, records
         finally:

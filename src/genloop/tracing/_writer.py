@@ -210,9 +210,9 @@ class TraceWriter:
             stopping = self._stop
             spool = self._spool
             if spool is not None:
+                if spool.active_count:
+                    self._rotate_off_the_lock(spool)
                 with self._lock:
-                    if spool.active_count:
-                        self._closed.add(spool.rotate())
                     closed = [(s, self._counts.get(s, 0)) for s in self._closed]
                 gone = [(s, n) for s, n in closed if not spool.has_segment(s)]  # written and deleted
                 if gone:
@@ -224,13 +224,29 @@ class TraceWriter:
             if stopping:
                 return
 
+    def _rotate_off_the_lock(self, spool: Spool) -> None:
+        """Close the active segment holding the lock only for a swap of references.
+
+        A whole rotation (unmap, truncate, close, create, map) takes 1-7 ms on a busy machine; under the lock,
+        every request spooling a trace meanwhile waited for it on the event loop, five times a second.
+        """
+        ready = spool.prepare()
+        with self._lock:
+            old = spool.swap(ready)
+            if old is not None:
+                self._closed.add(old[0])
+        if old is None:  # the segment filled and rotated on the hot path meanwhile
+            ready.drop()
+            return
+        spool.finish(old, ready)
+
     def _drain(self) -> None:
         spool = self._spool
         if spool is None:
             return
+        if spool.active_count:
+            self._rotate_off_the_lock(spool)
         with self._lock:
-            if spool.active_count:
-                self._closed.add(spool.rotate())
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.batch_size * 4))]
         for start in range(0, len(batch), self.batch_size):
             chunk = batch[start:start + self.batch_size]
