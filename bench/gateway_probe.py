@@ -12,7 +12,8 @@ Serves ``genloop gateway`` exactly as :func:`genloop.gateway.serve_gateway` does
   ``descheduled`` (neither: the OS gave the core to another process);
 
 and writes them to ``OUT.json`` when it stops (SIGTERM). VARIANT switches one knob off or on, for an A/B run
-in the same load: ``nokeepalive`` (a new upstream connection per request, as before), ``nogctune`` (no :func:`genloop.gateway.tune_gc` at startup), ``nonice`` (the trace writer
+in the same load: ``nokeepalive`` (a new upstream connection per request, as before),
+``lockedrotate`` (spool rotation wholly under the writer's lock, as before), ``nogctune`` (no :func:`genloop.gateway.tune_gc` at startup), ``nonice`` (the trace writer
 child at normal priority), ``gcthresh=N`` (young-generation threshold),
 ``refresh=S`` (config poll interval), ``flush=S`` (spool rotation interval), ``gcdebug``
 (keep the cyclic garbage and list its types in the file).
@@ -112,6 +113,14 @@ def main(port: int, out: str, variants: set[str]) -> None:
             conn.keep_alive = False
 
         _http1._Connection.on_headers_complete = no_keep_alive  # type: ignore[method-assign]
+    if "lockedrotate" in variants:  # the old rotation: the whole of it under the writer's lock
+        from genloop.tracing._writer import TraceWriter
+
+        def locked_rotate(writer: Any, spool: Any) -> None:
+            with writer._lock:
+                writer._closed.add(spool.rotate())
+
+        TraceWriter._rotate_off_the_lock = locked_rotate  # type: ignore[method-assign]
     if "nonice" in variants:
         gateway_module.WriterSupervisor.niceness = 0  # type: ignore[attr-defined]
     probe = Probe()
