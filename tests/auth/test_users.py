@@ -126,3 +126,19 @@ def test_a_key_that_slipped_past_deactivation_is_dead(store: Store) -> None:
         KeyService.verify(store, key.key)
     gateway_view = KeyService.active_keys(store)  # what a gateway holds: the key is there, but not active
     assert gateway_view and all(not k.active for k in gateway_view.values())
+
+
+def test_the_last_admin_of_a_project_stays(store: Store) -> None:
+    from genloop.errors import Conflict
+
+    for name in ("ada", "bo"):
+        UserService(store).create(name)
+    roles = RoleService(store, "p1")
+    roles.grant("ada", "admin")
+    with pytest.raises(Conflict, match="last admin of project 'p1'"):
+        roles.grant("ada", "viewer")
+    with pytest.raises(Conflict, match="last admin"):
+        roles.revoke("ada")
+    roles.grant("bo", "admin")
+    assert roles.grant("ada", "viewer").role == "viewer" and roles.revoke("ada").role == "viewer"
+    assert [(m.user, m.role) for m in roles.list()] == [("bo", "admin")]

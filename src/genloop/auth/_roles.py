@@ -7,14 +7,14 @@ time to live (``cache_ttl``) and the gateway's refresh interval.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from genloop.auth._permissions import ROLES
 from genloop.auth._schemas import Membership
 from genloop.auth._tables import MemberRow, UserRow
 from genloop.auth._users import find_user
-from genloop.errors import InvalidInput, NotFound
+from genloop.errors import Conflict, InvalidInput, NotFound
 from genloop.store import Store
 from genloop.store._registry import ensure_project, find_project, record_audit
 
@@ -45,6 +45,8 @@ class RoleService:
             member = session.scalar(select(MemberRow).where(MemberRow.project_id == project.id,
                                                             MemberRow.user_id == row.id))
             before = member.role if member is not None else None
+            if before == "admin" and role != "admin":
+                _keep_an_admin(session, project.id, row.id, self.project)
             if member is None:
                 member = MemberRow(project_id=project.id, user_id=row.id, role=role, created_by=self.actor)
                 session.add(member)
@@ -69,6 +71,8 @@ class RoleService:
             if member is None or project is None:
                 raise NotFound(f"user {user!r} has no role in project {self.project!r}",
                                hint=f"see the roles with: genloop roles list --project {self.project}")
+            if member.role == "admin":
+                _keep_an_admin(session, project.id, row.id, self.project)
             out = _membership(member, project.name, row)
             session.delete(member)
             record_audit(session, project, self.actor, "revoke", "role", row.name,
@@ -88,6 +92,16 @@ class RoleService:
             rows = session.execute(select(MemberRow, UserRow).join(UserRow, UserRow.id == MemberRow.user_id)
                                    .where(MemberRow.project_id == project.id).order_by(UserRow.name)).all()
             return [_membership(m, project.name, u) for m, u in rows]
+
+
+def _keep_an_admin(session: Session, project_id: int, leaving: int, project: str) -> None:
+    """Refuse to take away the project's last active admin (nobody could grant roles there afterwards)."""
+    others = session.scalar(select(func.count()).select_from(MemberRow).join(UserRow, UserRow.id == MemberRow.user_id)
+                            .where(MemberRow.project_id == project_id, MemberRow.role == "admin",
+                                   MemberRow.user_id != leaving, UserRow.deactivated_at.is_(None)))
+    if not others:
+        raise Conflict(f"this is the last admin of project {project!r}",
+                       hint=f"make someone else admin first: genloop roles grant NAME admin --project {project}")
 
 
 def _membership(member: MemberRow, project: str, user: UserRow) -> Membership:
