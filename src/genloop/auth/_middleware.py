@@ -55,21 +55,6 @@ def required_access(method: str, path: str) -> tuple[str | None, str]:
     return project, ("read" if method in _READ_METHODS else "write")
 
 
-def annotation_request(method: str, path: str) -> bool:
-    """A request an ``annotate`` key may make: list or read queues, read, claim, rate, skip items, undo, progress.
-
-    The review routes then show such a key only the queues it is an annotator of.
-    """
-    parts = path.strip("/").split("/")
-    if len(parts) < 6 or parts[:3] != ["api", "v1", "projects"] or parts[4:6] != ["review", "queues"]:
-        return False
-    rest = parts[6:]
-    if method in _READ_METHODS:
-        return len(rest) <= 1 or rest[1:] in (["progress"],) or (len(rest) == 3 and rest[1] == "items")
-    return method == "POST" and (rest[1:] in (["claim"], ["undo"]) or (
-        len(rest) == 4 and rest[1] == "items" and rest[3] in ("submit", "skip")))
-
-
 def authorize(key: KeyInfo, method: str, path: str) -> None:
     """Raise :class:`Forbidden` when ``key`` may not make this request (the permission table decides)."""
     project, _scope = required_access(method, path)

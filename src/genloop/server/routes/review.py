@@ -1,7 +1,7 @@
 """REST routes for human review: rating schemas, annotation queues, the rater's loop, agreement, export.
 
-A key with only the ``annotate`` scope reaches the queue routes the auth middleware lets through
-(``auth.annotation_request``) and, here, only the queues that name it as an annotator.
+A key with only the ``annotate`` scope, or a user whose role is annotator, reaches the queue routes the permission
+table gives ``review.read``/``review.annotate`` and, here, only the queues that name it as an annotator.
 """
 
 from __future__ import annotations
