@@ -88,7 +88,7 @@ def _evaluation(store: Store, project: str, evals: EvalService, run: RunRow, ent
 def _missing_run(rule_eval: str, requirement: str, kind: Any, subject: str) -> Check:
     return Check(requirement=requirement, kind=kind, passed=False,
                  message=f"evaluation {rule_eval!r} has no succeeded run of {subject}; run it with: "
-                         f"genloop evals run SPEC.yaml (spec name {rule_eval!r}, candidate {subject.split(':', 1)[1]})")
+                         f"genloop eval run SPEC.yaml (spec name {rule_eval!r}, candidate {subject.split(':', 1)[1]})")
 
 
 def _eval_checks(store: Store, project: str, evals: EvalService, rule: EvalRule, entity_type: str, name: str,
