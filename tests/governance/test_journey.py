@@ -105,5 +105,11 @@ def test_tuned_model_blocked_then_reviewed_promoted_and_served(store: Store, tmp
         card = alice.governance.cards.card("bot@production")
         assert "gates and safety pass" in card.markdown and "train@1" in card.markdown
         assert "- Base model: tiny@1 (sha256:" in card.markdown
+        from fastapi.testclient import TestClient
+        from tests.studio.conftest import BASE, server_app
+
+        with TestClient(server_app(store), base_url=BASE) as web:
+            page = web.get("/projects/default/model-cards/bot@production")
+        assert page.status_code == 200 and "Training run" in page.text and "lora" in page.text
     for s in (alice_store, bob_store, lead_store):
         s.close()
