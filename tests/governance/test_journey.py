@@ -32,6 +32,7 @@ def _store_as(store: Store, actor: str) -> Store:
     return Store(store.settings.model_copy(update={"actor": actor}))
 
 
+@pytest.mark.slow
 def test_tuned_model_blocked_then_reviewed_promoted_and_served(store: Store, tmp_path: Path) -> None:
     from genloop import Client
     from genloop.gateway import create_gateway_app
