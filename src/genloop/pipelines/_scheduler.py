@@ -88,7 +88,8 @@ class Scheduler:
 
     def __init__(self, store: Store, *, interval: float | None = None, lease_seconds: float | None = None,
                  monitoring: bool = True, retention: bool = True, execute: str = "thread",
-                 holder: str | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 holder: str | None = None, clock: Callable[[], dt.datetime] = utcnow,
+                 monitoring_worker: Any = None) -> None:
         self.store = store
         self.interval = store.settings.scheduler_interval if interval is None else interval
         self.lease_seconds = store.settings.scheduler_lease_seconds if lease_seconds is None else lease_seconds
@@ -101,7 +102,7 @@ class Scheduler:
         self.leader = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._worker: Any = None
+        self._worker: Any = monitoring_worker  # default: a MonitoringWorker on this store, made on first use
 
     def tick(self) -> SchedulerReport:
         """Renew (or try to take) the lease; as leader, fire due triggers and run the periodic jobs once."""
