@@ -64,6 +64,7 @@ def test_policies_and_reviews_through_the_client(client: Any, world: Store) -> N
     assert card.safety and card.bias and card.evaluations[0]["metrics"]["exact_match"]["value"] == 0.75
 
 
+@pytest.mark.slow
 def test_cli_policy_review_and_card(cli: Any, world: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = tmp_path / "policy.yaml"
     spec.write_text(yaml.safe_dump({**POLICY, "description": "cli"}), encoding="utf-8")
