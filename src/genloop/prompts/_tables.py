@@ -43,3 +43,6 @@ class PromptVersionRow(Base):
     content_hash: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128), default="")
+    #: Set by ``genloop prompts retire`` (governance): a retired version cannot enter a new deployment version.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    retired_by: Mapped[str | None] = mapped_column(String(128), nullable=True)

@@ -28,6 +28,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "genloop.monitoring._tables",
     "genloop.pipelines._tables",
     "genloop.governance._tables",
+    "genloop.governance._retention_tables",
     "genloop.pipelines._trigger_tables",
 )
 
