@@ -8,7 +8,6 @@ the canary back when it is worse, or forward to 100% when it holds. Every run sa
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +125,7 @@ def test_feedback_trains_a_canary_that_a_monitor_rolls_back_or_forward(store: St
         def judge(request: Any) -> str:
             shown = " ".join(str(m.get("content") if isinstance(m, dict) else m.content) for m in request.messages)
             worse = canary_worse and "main answer" not in shown
-            return '{"reasoning": "r", "score": %d}' % (2 if worse else 5)
+            return '{"reasoning": "r", "score": ' + ("2" if worse else "5") + "}"
 
         worker = MonitoringWorker(store, providers={"mock": MockProvider(reply=judge)},
                                   clock=lambda: utcnow() + dt.timedelta(seconds=10))

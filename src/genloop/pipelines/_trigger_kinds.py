@@ -117,11 +117,11 @@ def check(store: Store, project: str, spec: TriggerSpec, cursor: dict[str, Any],
         return ({"reason": f"dataset {spec.dataset} has a new version {version}", "dataset": spec.dataset,
                  "version": version, "ref": f"{spec.dataset}@{version}"}, {"version": version})
     if spec.kind in ("feedback", "annotation"):
-        after = int(cursor.get("id") or 0)
+        after_id = int(cursor.get("id") or 0)
         with store.db.read() as session:
             pid = _project_id(session, project)
             query = _feedback_query if spec.kind == "feedback" else _rating_query
-            count, first, last = session.execute(query(spec, pid, after)).one()
+            count, first, last = session.execute(query(spec, pid, after_id)).one()
         if not count or count < (spec.threshold or 1):
             return None
         what = "feedback" if spec.kind == "feedback" else "annotations"
