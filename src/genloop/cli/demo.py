@@ -18,15 +18,18 @@ def demo(
     project: ProjectOpt = "demo",
     quick: Annotated[bool, typer.Option("--quick", help="Smaller data and model, fewer requests (for tests).")] = False,
     as_json: JsonOpt = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Pre-train the base model again instead of reusing "
+                                           "the one an earlier demo kept in ~/.cache/genloop.")] = False,
 ) -> None:
     """Run the GenOps loop on generated data in PROJECT (default 'demo') and print what to try next."""
-    from genloop.demo import run_demo
+    from genloop.demo import default_cache_dir, run_demo
 
     say = (lambda line: None) if as_json else (lambda line: console.print(f"  • {line}", highlight=False))
     with get_client(project) as client, _live_progress(disabled=as_json) as progress:
         if not as_json:
             console.print(f"[bold]GenLoop demo[/bold] in project '{project}' on {client.url}")
-        figures = run_demo(client, say, quick=quick, progress=progress)
+        cache_dir = None if quick or no_cache else default_cache_dir()  # the quick (test) base trains in seconds
+        figures = run_demo(client, say, quick=quick, progress=progress, cache_dir=cache_dir)
         lineage = client.lineage(f"model:{figures.model.champion}")
     summary = _summary(figures)
     if as_json:
@@ -97,7 +100,8 @@ def _summary(figures: Any) -> dict[str, Any]:
         "datasets": {"source": figures.seeded.source, "train": figures.seeded.train, "golden": figures.seeded.golden,
                      "sft": figures.seeded.sft},
         "prompt": figures.seeded.prompt,
-        "base": {"model": m.base, "parameters": m.base_parameters, "final_loss": m.base_loss},
+        "base": {"model": m.base, "parameters": m.base_parameters, "final_loss": m.base_loss,
+                 "reused_from_cache": m.base_reused},
         "baseline": {"run": m.baseline_run, **{k: v for k, v in m.baseline.items() if "." not in k or "ci_" in k}},
         "tuned": {"model": m.tuned, "run": m.tune_run, "train": m.train, "metrics": m.tuned_metrics},
         "comparison": m.comparison, "champion": m.champion, "promoted": m.promoted,

@@ -8,8 +8,10 @@ evaluated on the golden set with the paired statistics of ``genloop.evals``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from genloop.demo._base_cache import cached_tiny_model
 from genloop.demo._task import pretraining_lines
 
 __all__ = ["EVAL_METRICS", "ModelOutcome", "build_base", "evaluate_baseline", "promote", "tune_and_compare"]
@@ -26,6 +28,7 @@ class ModelOutcome:
     base: str = ""
     base_loss: float | None = None
     base_parameters: int = 0
+    base_reused: bool = False
     baseline_run: str = ""
     baseline: dict[str, float] = field(default_factory=dict)
     tuned: str = ""
@@ -39,9 +42,10 @@ class ModelOutcome:
 
 
 def build_base(client: Any, say: Any, out: ModelOutcome, *, size: str, seed: int, exclude: frozenset[str],
-               steps: int | None = None, progress: Any = None) -> None:
+               steps: int | None = None, progress: Any = None, cache_dir: Path | None = None) -> None:
     """Pre-train the tiny base model here (a ``tune`` run) and register it as ``tiny@N``; no date in
-    ``exclude`` (the task's) is in its corpus."""
+    ``exclude`` (the task's) is in its corpus. With ``cache_dir``, a base pre-trained before from the same
+    recipe, corpus and code is reused from there (and a new one is kept there)."""
     from genloop.tuning import register_tiny_model
 
     corpus = pretraining_lines(12_000, seed=seed, exclude=exclude)
@@ -49,14 +53,21 @@ def build_base(client: Any, say: Any, out: ModelOutcome, *, size: str, seed: int
     with client.runs.run(kind="tune", name="pre-train tiny base", params=params) as run:
         follow = None if progress is None else (
             lambda step, total, loss: progress("pre-train base", step, total, f"loss {loss:.3f}"))
-        version = register_tiny_model(client.models, "tiny", size=size, seed=seed, steps=steps, corpus=corpus,
-                                      source_run_id=run.id, progress=follow)
+        folder, out.base_reused = None, False
+        if cache_dir is not None:
+            folder, out.base_reused = cached_tiny_model(cache_dir, size=size, seed=seed, steps=steps, corpus=corpus,
+                                                        progress=follow)
+            run.log_params({"cache": str(folder), "reused_from_cache": out.base_reused})
+        version = register_tiny_model(client.models, "tiny", path=folder, size=size, seed=seed, steps=steps,
+                                      corpus=corpus, source_run_id=run.id, progress=follow)
         recipe = version.metadata.get("recipe", {})
         out.base_loss, out.base_parameters = recipe.get("final_loss"), int(recipe.get("parameters") or 0)
         run.log_metrics({"final_loss": float(out.base_loss or 0.0), "parameters": float(out.base_parameters)})
         run.add_output(f"model:{version.ref}")
     out.base = version.ref
-    say(f"base model: {out.base}, a {out.base_parameters / 1e6:.1f} M-parameter Llama pre-trained here "
+    how = (f"reused from the cache {folder.parent} (pre-trained by an earlier demo from the same recipe; "
+           "delete that folder to train it again)") if out.base_reused and folder else "pre-trained here"
+    say(f"base model: {out.base}, a {out.base_parameters / 1e6:.1f} M-parameter Llama {how} "
         f"(final loss {out.base_loss})")
 
 
