@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -23,15 +24,20 @@ S = TypeVar("S", bound=BaseModel)
 
 def parse_spec(cls: type[S], data: Any, what: str) -> S:
     """``cls.model_validate(data)`` with a validation error turned into one :class:`InvalidInput` line."""
-    if isinstance(data, cls):
-        return data
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or what
-        raise InvalidInput(f"invalid {what}: {where}: {first.get('msg')}",
-                           hint=f"see the {what} fields in the README's monitoring section") from None
+    if not isinstance(data, cls):
+        try:
+            data = cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or what
+            raise InvalidInput(f"invalid {what}: {where}: {first.get('msg')}",
+                               hint=f"see the {what} fields in the README's monitoring section") from None
+    try:  # free-form parts (a metric mapping, judge params) must be storable and readable back as JSON
+        json.dumps(data.model_dump(mode="json"), allow_nan=False)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"invalid {what}: {exc}", hint="use finite numbers and at most a few levels of "
+                           "nesting in metric and params mappings") from None
+    return data
 
 class EvaluatorService:
     """Online evaluators of one project (the scoring itself is :class:`genloop.monitoring.MonitoringWorker`)."""

@@ -16,7 +16,7 @@ Level = Literal["ok", "warning", "alert", "no_data"]
 class JudgeConfig(BaseModel):
     """A pointwise, reference-free rubric judge (the evaluation engine's ``PointwiseJudge``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str = Field(description="Judge model: 'provider:model' or a registry model NAME@ref.")
     rubric: str | None = Field(default=None, description="What a good answer is; default the engine's rubric.")
@@ -33,7 +33,7 @@ class EvaluatorSpec(BaseModel):
     evaluator, so two evaluators at 10% score the same 10% of traffic.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(description="Evaluator name; also the feedback name its scores are recorded under.")
     deployment: str = Field(description="The deployment whose traces are scored.")
@@ -87,7 +87,7 @@ class Webhook(BaseModel):
     Only the alert is sent: no server credential or header is ever attached to a webhook request.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     url: str = Field(description="http(s) URL of the receiver")
     format: Literal["json", "slack"] = "json"
@@ -114,7 +114,7 @@ class MonitorSpec(BaseModel):
     drift signal, recent window against the window before it).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str
     signal: str
