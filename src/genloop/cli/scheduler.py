@@ -1,7 +1,7 @@
 """`genloop triggers ...` (when pipelines start by themselves) and `genloop scheduler` (the process that fires them).
 
-Both work on the store named by GENLOOP_DATABASE_URL (the scheduler is a process beside the database, like
-the server); with GENLOOP_SERVER_URL set, the trigger commands say so rather than act on a local store.
+The trigger commands go through the client (GENLOOP_SERVER_URL, else the local store); the scheduler is a
+process beside the database (GENLOOP_DATABASE_URL), like the server.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from genloop.cli._common import JsonOpt, ProjectOpt, print_json, print_table
+from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
 from genloop.errors import InvalidInput
 
 app = typer.Typer(help="Pipeline triggers: cron, new dataset version, feedback/annotation counts, monitor alerts.",
@@ -23,19 +23,8 @@ app = typer.Typer(help="Pipeline triggers: cron, new dataset version, feedback/a
 
 @contextlib.contextmanager
 def _service(project: str) -> Iterator[Any]:
-    from genloop.pipelines import TriggerService
-    from genloop.settings import Settings
-    from genloop.store import Store
-
-    settings = Settings()
-    if settings.server_url:
-        raise InvalidInput("triggers are managed on the database the scheduler uses, not through a server",
-                           hint="unset GENLOOP_SERVER_URL and set GENLOOP_DATABASE_URL to the server's database")
-    store = Store(settings)
-    try:
-        yield TriggerService(store, project, execute="inline")
-    finally:
-        store.close()
+    with get_client(project) as client:
+        yield client.triggers
 
 
 def _params(values: list[str] | None) -> dict[str, Any]:

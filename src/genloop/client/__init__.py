@@ -103,6 +103,9 @@ class Client:
         from genloop.pipelines import PipelineService
 
         self.pipelines: Any = PipelineService(store, project=project)
+        from genloop.pipelines import TriggerService
+
+        self.triggers: Any = TriggerService(store, project=project)
         from genloop.client._governance import Governance
 
         self.governance: Any = Governance(store, project=project)
@@ -148,6 +151,9 @@ class Client:
         from genloop.client._pipelines import RemotePipelines
 
         self.pipelines = RemotePipelines(http, project=project)
+        from genloop.client._triggers import RemoteTriggers
+
+        self.triggers = RemoteTriggers(http, project=project)
         from genloop.client._governance import RemoteGovernance
 
         self.governance = RemoteGovernance(http, project=project)

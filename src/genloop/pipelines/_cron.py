@@ -21,7 +21,7 @@ _MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep o
 _DAYS = {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS),
-           ("day of week", 0, 7, _DAYS))
+    ("day of week", 0, 7, _DAYS))
 _HINT = "write five fields: minute hour day-of-month month day-of-week, e.g. '*/15 * * * *' or '0 3 * * mon'"
 _HORIZON_YEARS = 8  # every valid schedule fires within 8 years (Feb 29 on a given weekday recurs within 28,
 # but without a weekday restriction within 4); a schedule that cannot fire is refused when parsed

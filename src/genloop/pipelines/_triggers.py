@@ -103,15 +103,16 @@ class TriggerService:
         with self.store.db.read() as session:
             return _info(self._row(session, name), self.project)
 
-    def list(self) -> builtins.list[TriggerInfo]:
-        """Every trigger of the project, by name."""
+    def list(self, *, pipeline: str | None = None) -> builtins.list[TriggerInfo]:
+        """Every trigger of the project (``pipeline``: only those starting that pipeline), by name."""
         with self.store.db.read() as session:
             project = find_project(session, self.project)
             if project is None:
                 return []
             rows = session.scalars(select(TriggerRow).where(TriggerRow.project_id == project.id)
                                    .order_by(TriggerRow.name))
-            return [_info(r, self.project) for r in rows]
+            return [_info(r, self.project) for r in rows
+                    if pipeline is None or r.pipeline.partition("@")[0] == pipeline.partition("@")[0]]
 
     def set_enabled(self, name: str, enabled: bool) -> TriggerInfo:
         """Pause or resume a trigger (evidence arriving while paused fires it when resumed)."""
@@ -138,11 +139,18 @@ class TriggerService:
 
     # -- firing --------------------------------------------------------------------------------------
 
-    def fire(self, name: str, *, reason: str = "manual", params: dict[str, Any] | None = None) -> Firing:
-        """Fire ``name`` now, by hand or from CI (any kind; its cursor is left as it is)."""
+    def fire(self, name: str, *, reason: str = "manual", params: dict[str, Any] | None = None,
+             wait: bool = True) -> Firing:
+        """Fire ``name`` now, by hand or from CI (any kind; its cursor is left as it is); ``wait``: run the
+        pipeline to its end before answering (else as the service's ``execute`` says)."""
         info = self.get(name)
         evidence = {"reason": reason or "manual", "by": self.actor, "manual": True}
-        return self._fire(info, evidence, None, params=params)
+        execute = self.execute
+        self.execute = "inline" if wait else execute
+        try:
+            return self._fire(info, evidence, None, params=params)
+        finally:
+            self.execute = execute
 
     def check(self, now: dt.datetime | None = None) -> builtins.list[Firing]:
         """Fire every enabled trigger of the project that has new evidence (and finish any pending firing)."""

@@ -18,6 +18,7 @@ from genloop.server.routes import (
     review,
     runs,
     traces,
+    triggers,
     users,
 )
 
@@ -35,6 +36,7 @@ ROUTERS = [
     governance.router,
     monitoring.router,
     pipelines.router,
+    triggers.router,
     quality.router,
     keys.router,
     users.router,
