@@ -103,7 +103,8 @@ def kfp_pipeline(info: PipelineInfo, *, image: str, project: str) -> str:
         raise MissingDependency(
             "compiling for Kubeflow Pipelines needs the optional package 'kfp', which is not installed",
             hint="pip install 'genloop[kfp]' (kfp pins protobuf<7: where other packages need protobuf 7, install "
-                 "it in its own virtual environment, e.g. python -m venv --system-site-packages kfp-env)") from exc
+                 "it in a virtual environment of its own that sees this one's packages (python's venv with system site "
+                 "packages), and compile there)") from exc
     from genloop.pipelines._kfp import compile_kfp
 
     spec, order, deps = _plan(info)
