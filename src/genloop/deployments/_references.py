@@ -45,9 +45,13 @@ def _check_variant(store: Store, where: str, variant: VariantSpec, prompts: Any,
         if provider not in known:
             raise InvalidInput(f"{where}: unknown provider {provider!r} in model {model!r}"
                                f"{did_you_mean(provider, known)}", hint=f"known providers: {', '.join(known)}")
-    else:
-        _resolve(where, "model", model, models.get,
-                 f"list them with: genloop models versions {model.split('@')[0]}")
+    registered = None
+    if not sep:
+        registered = _resolve(where, "model", model, models.get,
+                              f"list them with: genloop models versions {model.split('@')[0]}")
+    from genloop.governance._retirement import check_not_retired
+
+    check_not_retired(store, models.project, where, prompt, registered)
     if variant.connection:
         from genloop.connections import ConnectionService
 

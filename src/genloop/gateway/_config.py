@@ -86,6 +86,8 @@ class Snapshot:
     deployments: dict[tuple[str, str], Deployment] = field(default_factory=dict)
     keys: dict[str, KeyInfo] = field(default_factory=dict)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Deployments still naming a retired prompt or model version (served, but flagged on /healthz).
+    retired: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def change_marker(store: Store) -> Any:
@@ -123,6 +125,9 @@ def build_snapshot(store: Store, settings: Settings, previous: Snapshot | None, 
             if old is not None:
                 snapshot.deployments[key] = old
             log.warning("deployment %s/%s@%s cannot be served: %s", info.project, info.name, info.version, exc)
+    from genloop.governance._retirement import retired_in_use
+
+    snapshot.retired = retired_in_use(store, (d.info for d in snapshot.deployments.values()))
     return snapshot
 
 

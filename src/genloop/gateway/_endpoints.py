@@ -155,6 +155,8 @@ async def health(gw: Gateway, ex: Exchange) -> None:
         project = None if caller.allows("metrics") else caller.project
     answer["deployments"] = sum(1 for p, _ in snapshot.deployments if project is None or p == project)
     answer["broken"] = {f"{p}/{n}": why for (p, n), why in snapshot.errors.items() if project is None or p == project}
+    answer["retired"] = {f"{p}/{n}": notes for (p, n), notes in snapshot.retired.items()
+                         if project is None or p == project}
     if project is None:
         answer.update(in_flight=gw.in_flight, traces_pending=gw.writer.pending,
                       traces_dead_lettered=gw.writer.dead_lettered, trace_writer=gw.writer_status(),
