@@ -74,6 +74,11 @@ def test_review_approved_by_second_user_promotes(world: Store) -> None:
     with world.db.read() as session:
         actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.entity_name == "bot"))]
     assert {"review_request", "review_decide", "review_refused", "status", "label"} <= set(actions)
+    # removing the protected alias is refused too (it would leave a following deployment nothing reviewed)
+    with pytest.raises(Conflict, match="protected by policy") as removal:
+        ModelService(world, actor="user:bob").unalias("bot", "production")
+    assert "genloop governance policies disable" in (removal.value.hint or "")
+    assert ModelService(world).get("bot@production").version == 2
 
 
 def test_failing_bias_and_rejection(world: Store) -> None:

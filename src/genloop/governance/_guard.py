@@ -32,6 +32,14 @@ def guard(session: Session, change: PromotionChange) -> None:
     policy = policy_for(session, change.project_id, change.entity_type, change.name, change.target)
     if policy is None:
         return
+    if change.removal:
+        raise Conflict(
+            f"{change.target!r} of {change.entity_type} {change.name} is protected by policy {policy.name!r}: "
+            "removing it would leave whatever follows it with nothing reviewed to serve",
+            hint=f"move it to a reviewed version instead, or stop enforcing the policy with: "
+                 f"genloop governance policies disable {policy.name}",
+            missing=["removal of a protected label"], policy=policy.name, review_id=None,
+        )
     approved = approved_review(session, change.project_id, change.entity_type, change.name, change.version,
                                change.target)
     if approved is not None and (change.content_hash is None

@@ -31,6 +31,8 @@ class PromotionChange:
     version: int
     actor: str
     content_hash: str | None = None
+    removal: bool = False
+    """True when the label is being removed (``version`` is the one it pointed at)."""
 
 
 Guard = Callable[[Session, PromotionChange], Any]

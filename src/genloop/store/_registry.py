@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from genloop.errors import NotFound
+from genloop.errors import Hint, NotFound
 from genloop.refs import Ref, validate_label, validate_name
 from genloop.store._base import Base, JSONType, UTCDateTime
 from genloop.store._db import utcnow
@@ -101,7 +101,9 @@ def ensure_project(session: Session, name: str, actor: str) -> Project:
 def require_project(session: Session, name: str) -> Project:
     project = find_project(session, name)
     if project is None:
-        raise NotFound(f"project {name!r} does not exist", hint="create something in it first, or check --project")
+        raise NotFound(f"project {name!r} does not exist", hint=Hint(cli="create something in it first, or check --project",
+                                                              sdk="create something in it first, or check Client(project=...)",
+                                                              rest="create something in it first, or check the project in the URL"))
     return project
 
 
@@ -227,6 +229,11 @@ def remove_label(session: Session, *, project: Project, entity_type: str, name: 
     )
     if row is None:
         raise NotFound(f"{entity_type} {name!r} has no label {label!r}")
+    from genloop.store._guards import PromotionChange, check_promotion
+
+    check_promotion(session, PromotionChange(project=project.name, project_id=project.id, entity_type=entity_type,
+                                             name=name, target=label, version=row.version, actor=actor,
+                                             removal=True))
     record_audit(session, project, actor, "unlabel", entity_type, name, version=row.version,
                  before={"label": label, "version": row.version})
     session.delete(row)
