@@ -130,3 +130,33 @@ def test_two_scheduler_processes_one_fires_and_the_other_takes_over(store: Store
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+
+def test_the_server_thread_leads_and_hands_the_lease_over_on_stop(store: Store, plugin: None) -> None:
+    from genloop.pipelines._scheduler import start_scheduler
+
+    off = Store(store.settings.model_copy(update={"scheduler_interval": 0}))
+    assert start_scheduler(off) is None
+    off.close()
+    _echo_pipeline(store)
+    TriggerService(store).create({"name": "on-feedback", "pipeline": "retrain", "kind": "feedback", "threshold": 1})
+    fast = Store(store.settings.model_copy(update={"scheduler_interval": 0.1, "scheduler_lease_seconds": 5}))
+    scheduler = start_scheduler(fast)
+    assert scheduler is not None
+    try:
+        _feedback(store, 1)
+        deadline = time.monotonic() + 15
+        while not PipelineService(store).runs("retrain").items and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [run] = PipelineService(store).runs("retrain").items
+        while run.status == "running" and time.monotonic() < deadline:  # it runs on its own thread
+            time.sleep(0.05)
+            run = PipelineService(store).get_run(run.id)
+        assert run.status == "succeeded" and run.trigger is not None and run.trigger["trigger"] == "on-feedback"
+        holder = lease_holder(store)
+        assert holder is not None and holder[0] == scheduler.holder
+    finally:
+        scheduler.stop()
+        fast.close()
+    holder = lease_holder(store)
+    assert holder is not None and holder[1] < dt.datetime.now(dt.UTC)  # released: a standby takes over at once
