@@ -1,0 +1,170 @@
+"""Fault injection on monitoring: judges answering garbage, the store restarted in the middle of a tick, webhook
+receivers down then up, and what a caller-chosen webhook URL can ever receive (no server secret or header)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from genloop.feedback import FeedbackService
+from genloop.monitoring import EvaluatorService, MonitoringWorker, MonitorService
+from genloop.providers import MockProvider
+from genloop.server import BackgroundServer
+from genloop.store import Store, utcnow
+
+from .conftest import add_traces
+
+
+def later(seconds: float = 120.0):  # type: ignore[no-untyped-def]
+    return lambda: utcnow() + dt.timedelta(seconds=seconds)
+
+
+def _judged(store: Store, name: str) -> list[Any]:
+    return list(FeedbackService(store).list(name=name, limit=1000).items)
+
+
+JUDGE = {"name": "helpful", "deployment": "bot", "judge": {"model": "mock:judge"}, "sample_rate": 1.0, "delay_s": 0,
+         "max_calls_per_minute": 10_000}
+
+
+@pytest.mark.parametrize("reply", [
+    '{"reasoning": "x", "score": 99}', '{"reasoning": "x", "score": -3}', '{"reasoning": "x", "score": NaN}',
+    '{"reasoning": "x", "score": Infinity}', '{"reasoning": "x", "score": 1e400}', '{"reasoning": "x", "score": "4"}',
+    '{"reasoning": "x", "score": true}', '{"reasoning": "x", "score": [4]}', '{"reasoning": "x", "score": null}',
+    "", "\u0000" * 50, "{" * 5000, "score: " + "9" * 400,
+])
+def test_a_judge_answering_garbage_records_nothing_false(store: Store, reply: str) -> None:
+    add_traces(store, 6)
+    EvaluatorService(store).create(JUDGE)
+    report = MonitoringWorker(store, clock=later(), providers={"mock": MockProvider(reply=reply)}).tick()
+    for feedback in _judged(store, "helpful"):  # whatever was read is a finite score on the judge's scale
+        assert isinstance(feedback.value, float | int) and math.isfinite(feedback.value), (reply[:40], feedback)
+        assert 1 <= feedback.value <= 5, (reply[:40], feedback.value)
+    assert report.scored + report.skipped == 6 or report.evaluator_errors, report
+
+
+class _Restarting(MockProvider):
+    """A judge whose first call drops every pooled database connection (the store restarting under a tick)."""
+
+    def __init__(self, store: Store, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.store, self.restarted = store, False
+
+    async def _before_call(self, request: Any) -> None:
+        if not self.restarted:
+            self.restarted = True
+            _restart(self.store)
+        await super()._before_call(request)
+
+
+def _restart(store: Store) -> None:
+    if store.db.is_postgres:  # the server kills every session of this database, as a restart does
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(store.db.url)
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": url.database})
+        admin.dispose()
+    store.db.read_engine.dispose()
+    store.db.write_engine.dispose()
+
+
+def test_the_store_restarted_mid_tick_scores_each_trace_once(store: Store) -> None:
+    ids = add_traces(store, 12)
+    EvaluatorService(store).create(JUDGE)
+    MonitorService(store).create({"name": "low", "signal": "feedback_mean:helpful", "direction": "below",
+                                  "alert": 4.5})
+    judge = _Restarting(store, reply='{"reasoning": "fine", "score": 4}')
+    worker = MonitoringWorker(store, clock=later(), providers={"mock": judge})
+    reports = [worker.tick() for _ in range(3)]  # the store went away under the first: it carries on
+    assert judge.restarted and sum(r.scored for r in reports) == 12, reports
+    got = _judged(store, "helpful")
+    assert sorted(f.trace_id for f in got) == sorted(ids)  # every trace scored, none twice
+    [alert] = MonitorService(store).alerts()
+    assert (alert.monitor, alert.level) == ("low", "alert")
+
+
+class _Receiver:
+    """A loopback webhook receiver that records requests; down (connection refused) until entered."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        app = FastAPI()
+
+        @app.post("/{path:path}")
+        async def hook(request: Request) -> Response:
+            self.requests.append((dict(request.headers), await request.body()))
+            return Response(status_code=204)
+
+        self.server = BackgroundServer(app)
+
+
+def test_a_receiver_down_then_up_gets_the_alert_once_and_never_a_server_secret(tmp_path: Any, store: Store) -> None:
+    """The store's settings carry secrets (OTLP export headers, a provider key); a webhook sees none of them."""
+    from genloop.server import create_app
+
+    secret_store = Store(store.settings.model_copy(update={
+        "otlp_export_headers": "authorization=Bearer OTLP-SECRET-1,x-api-key=OTLP-SECRET-2", "auth": True}))
+    receiver = _Receiver()
+    try:
+        from genloop.auth import KeyService
+
+        key = KeyService(secret_store, "default").create("ops", scopes=["admin"]).key
+        add_traces(secret_store, 5, age_s=10, status="error")
+        with BackgroundServer(create_app(secret_store)) as api:
+            url = f"{receiver.server.url}/hook?x=1"  # its port is bound, not yet listening: refused
+            answer = httpx.post(f"{api.url}/api/v1/projects/default/monitoring/monitors",
+                                headers={"authorization": f"Bearer {key}", "cookie": "genloop_session=COOKIE"},
+                                json={"name": "errors", "signal": "error_rate", "alert": 0.5,
+                                      "webhooks": [{"url": url}, {"url": url, "format": "slack"}]})
+            assert answer.status_code == 201, answer.text
+            worker = MonitoringWorker(secret_store)
+            first = worker.tick()  # receiver down: both deliveries fail and stay pending
+            assert first.alerts == 1 and first.delivered == 0 and first.delivery_failures == 2
+            with receiver.server:
+                later_now = utcnow() + dt.timedelta(seconds=30)
+                second = MonitoringWorker(secret_store, clock=lambda: later_now).tick()
+                third = MonitoringWorker(secret_store, clock=lambda: later_now).tick()
+            assert (second.delivered, third.delivered) == (2, 0)
+        assert len(receiver.requests) == 2  # each delivery once
+        for headers, body in receiver.requests:
+            seen = (str(headers) + body.decode()).lower()
+            for secret in ("otlp-secret", key.lower(), "cookie", "authorization", "x-api-key"):
+                assert secret not in seen, secret
+        [alert] = MonitorService(secret_store).alerts()
+        assert {d.status for d in MonitorService(secret_store).deliveries(alert.id)} == {"sent"}
+    finally:
+        secret_store.close()
+
+
+def test_the_otlp_export_endpoint_is_configuration_only(store: Store) -> None:
+    """No REST route, request body or SDK call takes an OTLP endpoint or its headers (a caller cannot choose
+    where the project's traces, with the collector's key, are sent)."""
+    from genloop.server import create_app
+
+    schema = create_app(store).openapi()
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            names.update(str(k).lower() for k in node.get("properties", {}))
+            if "in" in node and "name" in node:  # a path, query or header parameter
+                names.add(str(node["name"]).lower())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert "url" in names  # the walk sees request fields (a webhook's url)
+    assert not [n for n in names if "otlp" in n or "endpoint" in n or "collector" in n], sorted(names)
+    assert not [p for p in schema["paths"] if "otlp" in p and "export" in p]
