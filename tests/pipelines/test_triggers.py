@@ -149,3 +149,32 @@ def test_bad_triggers_are_refused_before_anything_is_written(store: Store, plugi
     with pytest.raises(NotFound, match="genloop triggers list"):
         triggers.get("x")
     assert CALLS == []
+
+
+def test_annotation_threshold_counts_ratings_of_one_queue(store: Store, plugin: None) -> None:
+    from genloop.review import ReviewService
+
+    _echo_pipeline(store)
+    review = ReviewService(store)
+    review.create_schema("grade", [{"name": "ok", "type": "boolean"}])
+    for queue in ("support", "other"):
+        review.create_queue(queue, "grade")
+        review.add_items(queue, [{"messages": [{"role": "user", "content": f"q{i}"}], "answer": "a"}
+                                 for i in range(4)])
+    triggers = TriggerService(store, execute="none")
+    triggers.create({"name": "rated", "pipeline": "retrain", "kind": "annotation", "threshold": 3,
+                     "queue": "support"})
+
+    def rate(queue: str, n: int) -> None:
+        for _ in range(n):
+            item = review.claim(queue)
+            assert item is not None
+            review.submit(queue, item.id, {"ok": True}, next_item=False)
+
+    rate("other", 4)  # another queue: not counted
+    rate("support", 2)
+    assert triggers.check() == []
+    rate("support", 1)
+    [firing] = triggers.check()
+    assert firing.trigger["count"] == 3 and firing.trigger["reason"] == "3 new annotations (threshold 3)"
+    assert triggers.check() == []
