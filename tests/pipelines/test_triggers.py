@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from tests.pipelines._helpers import CALLS, add_dataset
 
 from genloop.errors import Conflict, InvalidInput, NotFound
@@ -177,4 +178,37 @@ def test_annotation_threshold_counts_ratings_of_one_queue(store: Store, plugin: 
     rate("support", 1)
     [firing] = triggers.check()
     assert firing.trigger["count"] == 3 and firing.trigger["reason"] == "3 new annotations (threshold 3)"
+    assert triggers.check() == []
+
+
+def test_monitor_trigger_fires_on_its_levels_once_per_alert_and_skips_the_rest(store: Store, plugin: None) -> None:
+    from genloop.monitoring import MonitorService
+    from genloop.monitoring._tables import AlertRow, MonitorRow
+    from genloop.store._registry import find_project
+
+    _echo_pipeline(store)
+    MonitorService(store).create({"name": "quality", "signal": "error_rate", "deployment": "bot", "direction": "above",
+                                  "warning": 0.05, "alert": 0.2})
+    triggers = TriggerService(store, execute="none")
+    triggers.create({"name": "on-alert", "pipeline": "retrain", "kind": "monitor", "monitor": "quality"})
+
+    def alert(event: str, level: str, value: float) -> None:
+        # the alert history as the monitoring worker writes it (its evaluation is tested in tests/monitoring)
+        def fn(session: Any) -> None:
+            project = find_project(session, "default")
+            monitor = session.scalar(select(MonitorRow).where(MonitorRow.name == "quality"))
+            session.add(AlertRow(project_id=project.id, monitor_id=monitor.id, monitor="quality", event=event,
+                                 level=level, previous="ok", value=value, threshold=0.2, count=10, message="m"))
+
+        store.db.write(fn)
+
+    for _ in range(3):
+        alert("fired", "warning", 0.1)
+        alert("resolved", "ok", 0.0)
+    assert triggers.check() == []  # warnings and resolutions do not fire it (default levels: alert) ...
+    assert triggers.get("on-alert").cursor["alert_id"] == 6  # ... and are skipped for good
+    alert("fired", "alert", 0.3)
+    alert("renotify", "alert", 0.4)
+    [firing] = triggers.check()  # two alerts since the last check: one run, on the newest
+    assert (firing.trigger["alert_id"], firing.trigger["alerts"], firing.trigger["value"]) == (8, 2, 0.4)
     assert triggers.check() == []

@@ -17,7 +17,8 @@ from genloop.store import Store
 
 __all__ = ["check", "start"]
 
-Evidence = tuple[dict[str, Any], dict[str, Any]]
+#: ``(evidence, new cursor)``; evidence None: nothing fires, but the cursor moves past what was read
+Evidence = tuple[dict[str, Any] | None, dict[str, Any]]
 
 
 def _iso(value: dt.datetime) -> str:
@@ -141,8 +142,8 @@ def _check_monitor(store: Store, project: str, spec: TriggerSpec, cursor: dict[s
     levels = set(spec.levels or ["alert"])
     alerts = MonitorService(store, project).alerts(since_id=since, monitor=spec.monitor, limit=1000)
     hits = [a for a in alerts if a.event in ("fired", "renotify") and a.level in levels]
-    if not hits:
-        return None
+    if not hits:  # resolved events and other levels: skipped for good, so they never crowd out new alerts
+        return (None, {"alert_id": alerts[-1].id}) if alerts else None
     alert = hits[-1]  # several alerts since the last firing start one run, on the newest
     return ({"reason": f"monitor {alert.monitor} {alert.event} at level {alert.level}: {alert.message}".strip(),
              "alert_id": alert.id, "alerts": len(hits), "monitor": alert.monitor, "level": alert.level,

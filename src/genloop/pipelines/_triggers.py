@@ -168,7 +168,9 @@ class TriggerService:
             except GenLoopError as exc:
                 self._note_error(info.id, info.firings, str(exc))
                 continue
-            if found is not None:
+            if found is not None and found[0] is None:
+                self._advance(info.id, info.firings, found[1])
+            elif found is not None and found[0] is not None:
                 out.append(self._fire(info, found[0], found[1]))
         return out
 
@@ -224,6 +226,13 @@ class TriggerService:
             if run_id is not None:
                 values["last_run_id"] = run_id
             session.execute(update(TriggerRow).where(TriggerRow.id == row_id, TriggerRow.seq == seq).values(**values))
+
+        self.store.db.write(fn)
+
+    def _advance(self, row_id: int, seq: int, cursor: dict[str, Any]) -> None:
+        def fn(session: Session) -> None:
+            session.execute(update(TriggerRow).where(TriggerRow.id == row_id, TriggerRow.seq == seq)
+                            .values(cursor=cursor))
 
         self.store.db.write(fn)
 
