@@ -1,4 +1,4 @@
-"""`genloop audit`: list the audit log."""
+"""`genloop audit`: list the audit log; `genloop audit export`: all of it as JSONL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ import typer
 
 from genloop.cli._common import JsonOpt, ProjectOpt, get_client, print_json, print_table
 
+app = typer.Typer(help="The audit log: list changes, or export them all as JSONL.")
+SinceOpt = Annotated[dt.datetime | None, typer.Option(
+    "--since", help="ISO time such as 2025-01-31T09:00:00, inclusive; UTC unless it has an offset.")]
+UntilOpt = Annotated[dt.datetime | None, typer.Option(
+    "--until", help="ISO time, exclusive; UTC unless it has an offset.")]
 
+
+@app.callback(invoke_without_command=True)
 def audit(
+    ctx: typer.Context,
     project: ProjectOpt = "default",
     entity_type: Annotated[str | None, typer.Option("--type", help="dataset, prompt, model, run, project...")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Entity name.")] = None,
@@ -24,6 +32,8 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """List changes (who, when, what, before and after), newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
     with get_client(project) as client:
         page = client.audit.list(entity_type=entity_type, name=name, action=action, actor=actor, since=since,
                                  until=until, offset=offset, limit=limit)
@@ -37,3 +47,13 @@ def audit(
     ]
     print_table(rows, ["time", "actor", "action", "entity", "version", "before", "after"],
                 title=f"audit ({len(page.items)} of {page.total})")
+
+
+@app.command("export")
+def export(project: ProjectOpt = "default", since: SinceOpt = None, until: UntilOpt = None) -> None:
+    """Write the whole audit log to stdout as JSONL, oldest first (for compliance archives)."""
+    import sys
+
+    with get_client(project) as client:
+        client.compliance.export_audit(sys.stdout.buffer, since=since, until=until)
+    sys.stdout.buffer.flush()

@@ -15,6 +15,7 @@ from genloop import __version__
 from genloop.cli import (
     admin,
     audit,
+    compliance,
     connections,
     datasets,
     db,
@@ -78,7 +79,11 @@ prompts.app.command("optimize")(prompt_optimize.optimize)
 datasets.app.command("profile")(quality.profile)
 models.app.command("quantize")(optimize.quantize)
 app.command("lineage")(lineage.lineage)
-app.command("audit")(audit.audit)
+app.add_typer(audit.app, name="audit")
+governance.app.add_typer(compliance.retention_app, name="retention")
+governance.app.command("erase")(compliance.erase)
+prompts.app.command("retire")(compliance.retire_prompt)
+models.app.command("retire")(compliance.retire_model)
 app.command("server")(server.server)
 app.command("scheduler")(scheduler.scheduler)
 app.command("gateway")(gateway.gateway)

@@ -109,6 +109,9 @@ class Client:
         from genloop.client._governance import Governance
 
         self.governance: Any = Governance(store, project=project)
+        from genloop.client._compliance import Compliance
+
+        self.compliance: Any = Compliance(store, project=project)
 
     def _bind_remote(self) -> None:
         from genloop.client._audit import RemoteAudit
@@ -157,6 +160,9 @@ class Client:
         from genloop.client._governance import RemoteGovernance
 
         self.governance = RemoteGovernance(http, project=project)
+        from genloop.client._compliance import RemoteCompliance
+
+        self.compliance = RemoteCompliance(http, project=project)
 
     def lineage(self, ref: str, *, kind: str | None = None, depth: int = 10) -> Any:
         """The graph behind a version: which run made it, from which versions (see ``genloop lineage``)."""

@@ -2,6 +2,7 @@
 
 from genloop.server.routes import (
     audit,
+    compliance,
     connections,
     datasets,
     deployments,
@@ -34,6 +35,7 @@ ROUTERS = [
     feedback.router,
     review.router,
     governance.router,
+    compliance.router,
     monitoring.router,
     pipelines.router,
     triggers.router,
