@@ -105,7 +105,7 @@ REST_RULES: list[Rule] = [
     (_GET, P + "/governance/audit/**", "audit.export"),
     (_GET, P + "/governance/**", "project.read"),
     (_ANY, P + "/governance/**", "governance.manage"),
-    (_GET, P + "/audit/export", "audit.export"),
+    (_ANY, P + "/audit/export", "audit.export"),  # GET or POST, whichever the export route uses
     # retention and privacy (issue 13): reads need project.read, changes (and erasure) governance.manage
     *((_GET, f"{P}/{area}/**", "project.read") for area in ("retention", "privacy", "erasure")),
     *((_ANY, f"{P}/{area}/**", "governance.manage") for area in ("retention", "privacy", "erasure", "erase")),
