@@ -168,3 +168,37 @@ def test_the_otlp_export_endpoint_is_configuration_only(store: Store) -> None:
     assert "url" in names  # the walk sees request fields (a webhook's url)
     assert not [n for n in names if "otlp" in n or "endpoint" in n or "collector" in n], sorted(names)
     assert not [p for p in schema["paths"] if "otlp" in p and "export" in p]
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x",
+                                 "http://100.100.100.200/x", "http://[::ffff:169.254.169.254]/x", "http://0.0.0.0:80/",
+                                 "http://[fd00:ec2::254]/", "http://224.0.0.1/"])
+def test_a_webhook_to_a_metadata_or_link_local_address_is_refused(store: Store, url: str) -> None:
+    from genloop.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="webhook url"):
+        MonitorService(store).create({"name": "m", "signal": "error_rate", "alert": 0.5, "webhooks": [{"url": url}]})
+
+
+def test_a_webhook_name_that_resolves_to_a_metadata_address_is_not_sent(store: Store, monkeypatch: Any) -> None:
+    """A host name is checked when it is resolved, at each delivery (the name may point elsewhere later)."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: Any, **kw: Any) -> Any:
+        if host == "hooks.attacker.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", 0))]
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    sent: list[str] = []
+    http = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(str(r.url)) or httpx.Response(204)))
+    add_traces(store, 3, age_s=10, status="error")
+    monitors = MonitorService(store)
+    monitors.create({"name": "m", "signal": "error_rate", "alert": 0.5,
+                     "webhooks": [{"url": "http://hooks.attacker.test/x"}, {"url": "http://127.0.0.1:1/ok"}]})
+    report = MonitoringWorker(store, http=http).tick()
+    assert sent == ["http://127.0.0.1:1/ok"] and (report.delivered, report.delivery_failures) == (1, 1)
+    refused = [d for d in monitors.deliveries(monitors.alerts()[0].id) if d.status == "pending"]
+    assert "refused" in (refused[0].last_error or "") and "169.254.169.254" in (refused[0].last_error or "")

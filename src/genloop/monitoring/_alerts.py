@@ -7,7 +7,8 @@ level writes an alert row (``fired``; ``resolved`` on the way back to ok) and on
 webhook, in one transaction; a monitor still not ok after ``renotify_s`` writes a ``renotify`` row.
 
 Deliveries are POSTs of the alert alone (a generic JSON object, or Slack's ``{"text": ...}``) with no
-header or credential of the server. A receiver that is down or answers non-2xx is retried with exponential
+header or credential of the server, and never to a link-local or cloud metadata address (checked on the
+address a host name resolves to, at each attempt). A receiver that is down or answers non-2xx is retried with exponential
 backoff (5 s doubling, at most an hour apart) up to ``MAX_ATTEMPTS``; the alert row stays in any case.
 """
 
@@ -21,7 +22,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.monitoring._schemas import MonitorSpec
+from genloop.monitoring._schemas import MonitorSpec, refused_address
 from genloop.monitoring._series import SeriesValue, series_value
 from genloop.monitoring._tables import AlertRow, DeliveryRow, MonitorRow
 from genloop.store import Store, utcnow
@@ -163,10 +164,11 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
         for delivery_id, url, _fmt, attempts, body in work:
             if not _claim(store, delivery_id, now):
                 continue  # another worker took it
-            error = None
+            error = _refused(url)
             try:
-                response = client.post(url, json=body, headers={"user-agent": "genloop-monitoring"})
-                if not 200 <= response.status_code < 300:
+                if error is None:
+                    response = client.post(url, json=body, headers={"user-agent": "genloop-monitoring"})
+                if error is None and not 200 <= response.status_code < 300:
                     # the status alone: a receiver's body is never kept (a webhook must not read other services)
                     error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
@@ -178,6 +180,23 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
         if http is None:
             client.close()
     return sent, failed
+
+
+def _refused(url: str) -> str | None:
+    """Why ``url`` may not be sent to: its host resolves to a refused address (see ``refused_address``)."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the POST fails with a connection error and is retried
+    for address in sorted(addresses):
+        reason = refused_address(str(address).split("%")[0])
+        if reason:
+            return f"refused: {host} resolves to {reason}"
+    return None
 
 
 def _claim(store: Store, delivery_id: int, now: dt.datetime) -> bool:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["AlertInfo", "DeliveryInfo", "DriftReport", "DriftSignal", "EvaluatorInfo", "EvaluatorSpec",
-           "JudgeConfig", "MonitorInfo", "MonitorSpec", "ScorePoint", "TickReport", "Webhook"]
+           "JudgeConfig", "MonitorInfo", "MonitorSpec", "ScorePoint", "TickReport", "Webhook", "refused_address"]
 
 Level = Literal["ok", "warning", "alert", "no_data"]
 
@@ -102,7 +102,36 @@ class Webhook(BaseModel):
             raise ValueError(f"webhook url {value!r} must be an http(s) URL")
         if parsed.username or parsed.password:
             raise ValueError("webhook url must not carry credentials")
+        refused = refused_address(parsed.hostname)
+        if refused:
+            raise ValueError(f"webhook url {value!r} points at {refused}")
         return value
+
+
+#: Addresses of cloud metadata services outside the link-local range (Alibaba's; AWS's IPv6 one).
+_METADATA = frozenset({"100.100.100.200", "fd00:ec2::254"})
+
+
+def refused_address(host: str) -> str | None:
+    """Why a webhook may not be sent to ``host`` (an IP address; names are checked once resolved), else None.
+
+    Link-local addresses (169.254.0.0/16, fe80::/10: where cloud metadata services hand out credentials),
+    metadata services elsewhere, multicast and unspecified addresses are refused; loopback and private
+    networks are allowed (a team's own alert receivers live there).
+    """
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    mapped = getattr(ip, "ipv4_mapped", None)
+    ip = mapped or ip
+    if str(ip) in _METADATA or ip.is_link_local:
+        return f"a link-local or cloud metadata address ({ip}), which a webhook may not reach"
+    if ip.is_multicast or ip.is_unspecified:
+        return f"a multicast or unspecified address ({ip})"
+    return None
 
 
 class MonitorSpec(BaseModel):
