@@ -47,7 +47,7 @@ class RemotePipelines:
               progress: Callable[[str, str], None] | None = None) -> PipelineRun:
         """Start a run on the server (``mode`` must be ``inprocess``; a server never reads the caller's files)."""
         if mode != "inprocess":
-            raise InvalidInput("a server runs pipeline steps in-process", hint="drop mode= (or --subprocess)")
+            raise InvalidInput("a server runs pipeline steps in-process", hint="drop mode=")
         run: PipelineRun = self._http.post_as(PipelineRun, f"{self._base}/pipelines/{quote(name_or_ref, safe='')}/runs",
                                  json={"params": params, "trigger": trigger, "resume": resume, "wait": wait})
         if progress is not None:

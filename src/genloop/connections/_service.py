@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from genloop.connections._schemas import WIRE_FORMATS, ConnectionInfo
 from genloop.connections._tables import ConnectionRow
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.refs import validate_name
 from genloop.store import Page, Store
 from genloop.store._registry import ensure_project, record_audit
@@ -78,7 +78,9 @@ class ConnectionService:
             row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
             before = None
             if row is not None and not replace:
-                raise Conflict(f"connection {name!r} already exists", hint="pass replace=True (--replace) to change it")
+                raise Conflict(f"connection {name!r} already exists", hint=Hint(cli="pass --replace to change it",
+                                                                                   sdk="pass replace=True to change it",
+                                                                                   rest='send "replace": true to change it'))
             if row is None:
                 row = ConnectionRow(name=name, created_by=self.actor)
                 session.add(row)

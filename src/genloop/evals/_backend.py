@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, NotFound
+from genloop.errors import Conflict, Hint, NotFound
 from genloop.evals._schemas import EvalItem, EvalPair
 from genloop.evals._tables import EvalItemRow, EvalPairRow, EvalRunRow, ModelCallCacheRow
 from genloop.store import Page, Store
@@ -219,7 +219,9 @@ class LocalBackend:
         row = session.get(EvalRunRow, run_id)
         if row is None or project is None or row.project_id != project.id:
             raise NotFound(f"evaluation run {run_id!r} does not exist in project {self.project!r}",
-                           hint=f"list them with: genloop eval list --project {self.project}")
+                           hint=Hint(cli=f"list them with: genloop eval list --project {self.project}",
+                                     sdk="list them with: client.evals.list()",
+                                     rest=f"list them with: GET /api/v1/projects/{self.project}/evals/runs"))
         return row
 
     def _check_running(self, session: Session, run_id: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 from genloop.evals import stats
 from genloop.evals._aggregate import item_values
 from genloop.evals._schemas import Comparison, EvalItem, ItemChange, MetricComparison
@@ -40,7 +40,8 @@ def pick_candidate(items: list[EvalItem], wanted: str | None, run_id: str) -> st
         return wanted
     if len(names) != 1:
         raise InvalidInput(f"run {run_id} has {len(names)} candidates ({', '.join(names)}); say which to compare",
-                           hint="pass --candidate-a / --candidate-b (candidate_a=, candidate_b=)")
+                           hint=Hint(cli="pass --candidate-a / --candidate-b", sdk="pass candidate_a= / candidate_b=",
+                                     rest='add the query parameters "candidate_a" / "candidate_b"'))
     return names[0]
 
 

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 from genloop.evals._calls import ModelTarget
 from genloop.evals._judges import PairwiseJudge, PointwiseJudge, ensure_judge_prompt
 from genloop.evals._metrics import resolve_metrics
@@ -151,8 +151,13 @@ def resolve_target(models: Any, ref: str, params: dict[str, Any] | None = None) 
     provider, _, model = version.uri.partition(":")
     if config.get("connection"):  # its key stays on the server: only the gateway resolves it (issue 9)
         raise InvalidInput(f"model {version.ref} is served through the connection {config['connection']!r}, which "
-                           "only the gateway resolves", hint="evaluate it through a deployment that uses it, or "
-                           "register a version with --base-url for evaluation (no server key is sent there)")
+                           "only the gateway resolves", hint=Hint(
+                               cli="evaluate it through a deployment that uses it, or register a version with "
+                                   "--base-url for evaluation (no server key is sent there)",
+                               sdk="evaluate it through a deployment that uses it, or register a version with "
+                                   "base_url= for evaluation (no server key is sent there)",
+                               rest='evaluate it through a deployment that uses it, or register a version with '
+                                    '"base_url" for evaluation (no server key is sent there)'))
     config = {k: v for k, v in (version.config or {}).items() if k != "params"}
     merged = {**dict((version.config or {}).get("params") or {}), **(params or {})}
     return ModelTarget(provider=provider, model=model, config=config, params=merged, ref=version.ref)

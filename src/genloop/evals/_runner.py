@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from genloop.errors import Conflict, GenLoopError
+from genloop.errors import Conflict, GenLoopError, Hint
 from genloop.evals._aggregate import summarize
 from genloop.evals._calls import CostCapReached, CostMeter, ModelCaller
 from genloop.evals._executors import Executor, get_executor
@@ -117,10 +117,14 @@ class EvalEngine:
             info = self.backend.run_info(resume)
             if info["spec_hash"] != plan.spec_hash:
                 raise Conflict(f"run {resume} was made from a different spec or other versions than this one",
-                               hint="run without --resume to start a new evaluation")
+                               hint=Hint(cli="run without --resume to start a new evaluation",
+                                         sdk="run without resume= to start a new evaluation",
+                                         rest='send no "resume" to start a new evaluation'))
             if info["run"]["status"] == "succeeded":
                 raise Conflict(f"run {resume} already succeeded; there is nothing to resume",
-                               hint="run without --resume to evaluate again (the call cache makes it cheap)")
+                               hint=Hint(cli="run without --resume to evaluate again (the call cache makes it cheap)",
+                                         sdk="run without resume= to evaluate again (the call cache makes it cheap)",
+                                         rest='send no "resume" to evaluate again (the call cache makes it cheap)'))
             return resume
         return self.backend.find_resumable(plan.spec_hash) if resume else None
 

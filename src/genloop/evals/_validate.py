@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from genloop.errors import InvalidInput, NotFound
+from genloop.errors import Hint, InvalidInput, NotFound
 from genloop.evals import stats
 from genloop.evals._schemas import EvalItem, EvalPair, EvalResult, JudgeAgreement
 
@@ -41,7 +41,9 @@ def load_labels(*, source: dict[str, Any] | str | Path | None = None, column: st
     if isinstance(source, dict):
         return {str(k): v for k, v in source.items()}
     if source is None:
-        raise InvalidInput("no human labels given", hint="pass --labels FILE or --labels-column COLUMN")
+        raise InvalidInput("no human labels given", hint=Hint(cli="pass --labels FILE or --labels-column COLUMN",
+                                                                    sdk="pass labels= (a file or a dict) or labels_column=",
+                                                                    rest='send "labels" or "labels_column"'))
     path = Path(source)
     if not path.exists():
         raise NotFound(f"labels file {str(path)!r} does not exist")

@@ -216,7 +216,7 @@ def _kind(value: Any, comment: str | None, correction: Any) -> FeedbackKind:
     raise InvalidInput("feedback needs a value, a comment or a correction",
                        hint=Hint(cli="e.g. --score 0.8, --good (or --bad), --label good, --comment ..., --correction ...",
                                  sdk="pass value= (0.8, True or 'good'), comment= or correction=",
-                                 rest='send "value" (0.8, true or "good"), "comment" or "correction"'))
+                                 rest='send "value" (a number such as 0.8, true or false, or a label), "comment" or "correction"'))
 
 
 def _info(row: FeedbackRow, project: str) -> FeedbackInfo:

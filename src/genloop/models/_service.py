@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.models._files import check_base_url, check_copyable, check_uri, copy_into_store, remove_written
 from genloop.models._schemas import (
     MODEL_KINDS,
@@ -90,7 +90,8 @@ class ModelService:
         metadata = _json_dict(metadata, "metadata")
         if base_url is not None:
             if kind != "provider":
-                raise InvalidInput(f"a base URL only applies to provider models, not {kind}", hint="drop --base-url")
+                raise InvalidInput(f"a base URL only applies to provider models, not {kind}", hint=Hint(cli="drop --base-url", sdk="drop base_url=",
+                                                                                                     rest='drop "base_url"'))
             if config.get("base_url") not in (None, base_url):
                 raise InvalidInput("base_url given twice with different values", hint="pass it once")
             config["base_url"] = check_base_url(base_url)
@@ -127,9 +128,12 @@ class ModelService:
     def _check_refs(self, kind: str, base: str | None, source_run_id: str | None) -> tuple[str, int] | None:
         """Resolve ``base`` to a concrete (name, version) and check the source run exists, before any copy."""
         if kind == "adapter" and not base:
-            raise InvalidInput("an adapter model needs a base model", hint="pass --base NAME@N (a registered model)")
+            raise InvalidInput("an adapter model needs a base model", hint=Hint(cli="pass --base NAME@N (a registered model)",
+                                                                                sdk="pass base='NAME@N' (a registered model)",
+                                                                                rest='send "base": "NAME@N" (a registered model)'))
         if base and kind == "provider":
-            raise InvalidInput("a provider model has no base model", hint="drop --base")
+            raise InvalidInput("a provider model has no base model", hint=Hint(cli="drop --base", sdk="drop base=",
+                                                                                    rest='drop "base"'))
         if source_run_id is not None and (not isinstance(source_run_id, str) or not 0 < len(source_run_id) <= 64):
             raise InvalidInput(f"invalid source run id {source_run_id!r}", hint="pass the id of a run")
         with self.store.db.read() as session:

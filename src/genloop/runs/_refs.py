@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import InvalidInput, NotFound
+from genloop.errors import Hint, InvalidInput, NotFound
 from genloop.refs import Ref, parse_ref
 from genloop.store._registry import find_project
 from genloop.store._versioned import VersionedKind
@@ -109,13 +109,15 @@ def resolve_typed(session: Session, project: str, text: str | TypedRef, *, kind:
             raise InvalidInput(f"unknown entity type {kind!r}", hint=f"use one of: {', '.join(ENTITY_TYPES)}")
         if typed.entity_type not in (None, kind):
             raise InvalidInput(f"reference {str(typed)!r} is a {typed.entity_type}, not a {kind}",
-                               hint="drop --kind or change the reference")
+                               hint=Hint(cli="drop --kind or change the reference", sdk="drop kind= or change the reference",
+                                         rest='drop "kind" or change the reference'))
         typed = TypedRef(kind, typed.ref)
     if typed.entity_type is None:
         found = candidates(session, project, typed.name)
         if not found:
             raise NotFound(f"no dataset, prompt or model is called {typed.name!r} in project {project!r}",
-                           hint="check the name and --project")
+                           hint=Hint(cli="check the name and --project", sdk="check the name and Client(project=...)",
+                                     rest="check the name and the project in the URL"))
         if len(found) > 1:
             options = ", ".join(f"{t}:{typed.ref}" for t in found)
             raise InvalidInput(f"{typed.name!r} is ambiguous in project {project!r}: it names a {' and a '.join(found)}",

@@ -16,7 +16,7 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.runs._checks import check_json, check_key, check_metrics, check_points, check_step
 from genloop.runs._context import ActiveRun
 from genloop.runs._refs import TypedRef, parse_typed_ref, resolve_typed
@@ -51,7 +51,8 @@ class RunService:
             raise InvalidInput(f"invalid run kind {kind!r}",
                                hint="use eval, tune, data, optimize, pipeline, or another lowercase word")
         if not isinstance(name, str) or len(name) > 256:
-            raise InvalidInput("a run name is a string of at most 256 characters", hint="shorten --name")
+            raise InvalidInput("a run name is a string of at most 256 characters", hint=Hint(cli="shorten --name", sdk="shorten name=",
+                                                                                                   rest='shorten "name"'))
         params = check_json(params, "params")
         typed = [parse_typed_ref(ref, require_type=True) for ref in ([inputs] if isinstance(inputs, str) else inputs)]
         run_id = uuid.uuid4().hex

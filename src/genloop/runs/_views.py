@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import NotFound
+from genloop.errors import Hint, NotFound
 from genloop.runs._schemas import MetricPoint, Run, RunArtifact, RunInfo, SeriesSummary
 from genloop.runs._tables import RunArtifactRow, RunMetricPoint, RunRefRow, RunRow
 from genloop.store._registry import find_project
@@ -29,7 +29,9 @@ def find_run(session: Session, project: str, run_id: str, *, for_update: bool = 
     project_row = find_project(session, project) if row is not None else None
     if row is None or project_row is None or row.project_id != project_row.id:
         raise NotFound(f"run {run_id!r} does not exist in project {project!r}",
-                       hint=f"list runs with: genloop runs list --project {project}")
+                       hint=Hint(cli=f"list runs with: genloop runs list --project {project}",
+                                 sdk="list runs with: client.runs.list()",
+                                 rest=f"list runs with: GET /api/v1/projects/{project}/runs"))
     return row
 
 

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import InvalidInput, NotFound
+from genloop.errors import Hint, InvalidInput, NotFound
 from genloop.refs import Ref, parse_ref, validate_name
 from genloop.store._registry import (
     Project,
@@ -58,7 +58,9 @@ class VersionedKind(Generic[P, V]):
         if row is None:
             if name is not None:
                 raise self._missing(name, project)
-            raise NotFound(f"project {project!r} does not exist", hint="check --project (default 'default')")
+            raise NotFound(f"project {project!r} does not exist", hint=Hint(cli="check --project (default 'default')",
+                                         sdk="check Client(project=...) (default 'default')",
+                                         rest="check the project in the URL (/api/v1/projects/PROJECT/...)"))
         return row
 
     def parent(self, session: Session, project: Project, name: str) -> P:
@@ -75,7 +77,9 @@ class VersionedKind(Generic[P, V]):
     def _missing(self, name: str, project: str) -> NotFound:
         return NotFound(
             f"{self.entity_type} {name!r} does not exist in project {project!r}",
-            hint=f"list them with: genloop {self.entity_type}s list --project {project}",
+            hint=Hint(cli=f"list them with: genloop {self.entity_type}s list --project {project}",
+                      sdk=f"list them with: client.{self.entity_type}s.list() in project {project!r}",
+                      rest=f"list them with: GET /api/v1/projects/{project}/{self.entity_type}s"),
         )
 
     def resolve(self, session: Session, project_name: str, ref: str | Ref) -> tuple[Project, P, V]:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
-from genloop.errors import GenLoopError, InvalidInput
+from genloop.errors import GenLoopError, Hint, InvalidInput
 from genloop.tuning._engine import read_rows, run_tune
 from genloop.tuning._schemas import DistillResult
 
@@ -109,7 +109,8 @@ def distill(svc: Any, teacher: str, prompts: str, out: str, *, student: str | No
 
     validate_name(out, "dataset name")
     if tune and not student:
-        raise InvalidInput("--tune needs a student model", hint="pass --student NAME@N (a checkpoint)")
+        raise InvalidInput("--tune needs a student model", hint=Hint(cli="pass --student NAME@N (a checkpoint)",
+                                                                         sdk="pass student='NAME@N' (a checkpoint)"))
     if concurrency < 1 or (limit is not None and limit < 1):
         raise InvalidInput("concurrency and limit must be at least 1")
     source = svc.datasets.get(prompts)
@@ -120,7 +121,8 @@ def distill(svc: Any, teacher: str, prompts: str, out: str, *, student: str | No
     usable = [m for m in messages if m]
     if not usable:
         raise InvalidInput(f"dataset {source.ref} has no prompts to send",
-                           hint="name the column holding them with --prompt-column")
+                           hint=Hint(cli="name the column holding them with --prompt-column",
+                                     sdk="name the column holding them with prompt_column="))
     target = resolve_target(svc.models, teacher, {"temperature": 0, **(params or {})})
     inputs = [f"dataset:{source.ref}"] + ([f"model:{target.ref}"] if target.ref else [])
     run_params = {"op": "distill", "teacher": target.label, "prompts": source.ref, "out": out,
