@@ -160,3 +160,14 @@ def test_the_server_thread_leads_and_hands_the_lease_over_on_stop(store: Store, 
         fast.close()
     holder = lease_holder(store)
     assert holder is not None and holder[1] < dt.datetime.now(dt.UTC)  # released: a standby takes over at once
+
+
+def test_the_leader_runs_the_retention_job_hourly(store: Store) -> None:
+    retention = pytest.importorskip("genloop.governance._retention")
+    retention.RetentionService(store).set(traces_days=30)
+    scheduler = Scheduler(store, interval=1, lease_seconds=30, monitoring=False, holder="one")
+    first = scheduler.tick()
+    assert isinstance(first.retention, list) and len(first.retention) == 1 and first.errors == {}
+    assert scheduler.tick().retention is None  # not again within the hour
+    standby = Scheduler(store, interval=1, lease_seconds=30, monitoring=False, holder="two")
+    assert standby.tick().retention is None

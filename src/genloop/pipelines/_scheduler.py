@@ -4,9 +4,9 @@ It runs inside ``genloop server`` (a background thread, every ``GENLOOP_SCHEDULE
 it off) and as ``genloop scheduler``. Leadership is a lease row (``scheduler_leases``) that works the same on
 SQLite and PostgreSQL: a scheduler takes it when it is free or expired, renews it every tick, and gives it up
 on a clean stop; a leader that dies loses it after ``GENLOOP_SCHEDULER_LEASE_SECONDS``, and a standby takes
-over. Only the leader ticks: it fires due triggers of every project, then (when present) the monitoring
-worker's ``tick()`` and the retention job. A trigger's compare-and-set cursor keeps a firing single even if
-two leaders overlap across a clock jump.
+over. Only the leader ticks: it runs the monitoring worker's ``tick()`` (when present), fires the due
+triggers of every project, and hourly runs the retention job of every project. A trigger's compare-and-set
+cursor keeps a firing single even if two leaders overlap across a clock jump.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = ["Scheduler", "SchedulerReport", "acquire_lease", "release_lease", "st
 
 log = logging.getLogger("genloop.scheduler")
 LEASE = "scheduler"
+RETENTION_EVERY_S = 3600.0  # retention deletes by age: hourly is plenty
 
 
 class SchedulerReport(BaseModel):
@@ -102,6 +104,7 @@ class Scheduler:
         self.leader = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._retention_due = 0.0  # monotonic time of the next retention run
         self._worker: Any = monitoring_worker  # default: a MonitoringWorker on this store, made on first use
 
     def tick(self) -> SchedulerReport:
@@ -150,13 +153,15 @@ class Scheduler:
             return None
 
     def _retention(self, report: SchedulerReport) -> Any:
-        try:
-            from genloop.retention import run_retention  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:  # the retention job is not part of this build
+        if time.monotonic() < self._retention_due:
             return None
         try:
-            result = run_retention(self.store)
-            return result.model_dump(mode="json") if hasattr(result, "model_dump") else result
+            from genloop.governance._retention import run_all_projects
+        except ImportError:  # the retention job is not part of this build
+            return None
+        self._retention_due = time.monotonic() + RETENTION_EVERY_S
+        try:
+            return [r.model_dump(mode="json") for r in run_all_projects(self.store)]
         except Exception as exc:
             log.exception("retention job failed")
             report.errors["retention"] = f"{type(exc).__name__}: {exc}"[:500]
