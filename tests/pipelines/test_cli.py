@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from genloop.datasets import DatasetService
 from genloop.pipelines import PipelineService
 from genloop.server import BackgroundServer
@@ -28,6 +30,12 @@ steps:
     depends_on: [gate]
     params: {url: "URL", message: "gate passed on ${steps.evaluate.run}"}
 """
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the CLI is thin over PipelineService, which test_run.py and test_kinds.py run on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
 
 
 def _qa(store: Store) -> None:

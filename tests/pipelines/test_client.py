@@ -11,6 +11,12 @@ from genloop.errors import InvalidInput, NotFound
 from genloop.pipelines import Pipeline
 
 
+@pytest.fixture
+def database_url(tmp_path: Any) -> str:
+    """SQLite only: the SDK twins are thin over PipelineService, which test_run.py runs on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
+
+
 def test_pipelines_both_ways(client: Any) -> None:
     client.datasets.create("support", rows(20), kind="chat")
     p = Pipeline(description="prep")

@@ -4,6 +4,7 @@ and the same access check as the REST routes behind them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,12 @@ from tests.studio.conftest import BASE, server_app
 
 from genloop.pipelines import Pipeline, PipelineService
 from genloop.store import Store
+
+
+@pytest.fixture
+def database_url(tmp_path: Any) -> str:
+    """SQLite only: Studio draws what PipelineService reads, which test_run.py runs on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
 
 
 @pytest.fixture

@@ -15,6 +15,12 @@ from genloop.store import Store
 PEFT_CHECKPOINTING = "ignore:`is_gradient_checkpointing` is deprecated:FutureWarning"
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the tuning step is what is tested here; pipeline runs on PostgreSQL are in test_run.py."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
+
+
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("trl")
