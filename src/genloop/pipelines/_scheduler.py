@@ -207,11 +207,13 @@ class Scheduler:
 def start_scheduler(store: Store) -> Scheduler | None:
     """The scheduler thread of ``genloop server`` (off with ``GENLOOP_SCHEDULER_INTERVAL=0``).
 
-    The server's own monitoring thread (``GENLOOP_MONITORING_INTERVAL``) already runs the monitoring worker;
-    the scheduler runs it only when that thread is off.
+    The server's own monitoring and retention threads (``GENLOOP_MONITORING_INTERVAL``,
+    ``GENLOOP_RETENTION_INTERVAL`` where present) already run those jobs; the scheduler runs each only when its
+    thread is off.
     """
     if store.settings.scheduler_interval <= 0:
         return None
-    scheduler = Scheduler(store, monitoring=store.settings.monitoring_interval <= 0)
+    retention_thread = float(getattr(store.settings, "retention_interval", 0) or 0) > 0
+    scheduler = Scheduler(store, monitoring=store.settings.monitoring_interval <= 0, retention=not retention_thread)
     scheduler.start()
     return scheduler
