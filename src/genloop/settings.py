@@ -193,6 +193,12 @@ class Settings(BaseSettings):
         description="Seconds between passes of the monitoring worker in `genloop server` (online evaluators, "
         "monitors, webhook deliveries); 0 turns the thread off (run `genloop monitoring run-once` or the scheduler).",
     )
+    retention_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between retention passes in `genloop server` (deletes traces and feedback older than "
+        "each project's retention, in batches); 0 turns the thread off (run `genloop governance retention run`).",
+    )
     scheduler_interval: float = Field(
         default=10.0,
         ge=0,

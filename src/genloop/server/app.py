@@ -126,4 +126,7 @@ def create_server(settings: Settings | None = None) -> Any:
     from genloop.pipelines._scheduler import start_scheduler
 
     start_scheduler(store)
+    from genloop.governance._retention_worker import start_retention
+
+    start_retention(store)
     return with_studio(with_gateway(create_app(store), store), store)
