@@ -54,3 +54,17 @@ def test_retired_model_refused_by_new_deployment_version(store: Store) -> None:
         DeploymentService(store).update("bot-app", message="touch", variants=[{"name": "b", "model": "bot@1"}])
     flagged = retired_in_use(store, DeploymentService.latest_everywhere(store))
     assert "model bot@1 is retired" in flagged[("default", "bot-app")][0]
+
+
+def test_gateway_snapshot_flags_deployments_on_retired_versions(store: Store) -> None:
+    from genloop.deployments import DeploymentService
+    from genloop.gateway._config import build_snapshot
+    from genloop.governance._retirement import RetirementService
+
+    _setup(store)
+    DeploymentService(store).create("geo-app", variants=[{"name": "a", "prompt": "geo@1"}])
+    assert build_snapshot(store, store.settings, None, 1).retired == {}
+    RetirementService(store).retire_prompt("geo@1")
+    snapshot = build_snapshot(store, store.settings, None, 2)
+    assert ("default", "geo-app") in snapshot.deployments  # still served
+    assert snapshot.retired == {("default", "geo-app"): ["variant 'a': prompt geo@1 is retired"]}
