@@ -104,6 +104,7 @@ REST_RULES: list[Rule] = [
     (_ANY, P + "/governance/reviews/{review}/request-changes", "review.decide"),
     (_GET, P + "/governance/audit/**", "audit.export"),
     (_GET, P + "/governance/**", "project.read"),
+    ("POST", P + "/governance/reviews", "project.write"),  # an editor asks for a review of what they made
     (_ANY, P + "/governance/**", "governance.manage"),
     (_ANY, P + "/audit/export", "audit.export"),  # GET or POST, whichever the export route uses
     # retention and privacy (issue 13): reads need project.read, changes (and erasure) governance.manage
@@ -149,8 +150,11 @@ CLI_RULES: list[tuple[str, str | None]] = [
     ("roles list", "project.read"), ("roles *", "members.manage"),
     ("review next", "review.annotate"), ("review rate", "review.annotate"), ("review skip", "review.annotate"),
     ("review undo", "review.annotate"), ("review queues", "review.read"), ("review progress", "review.read"),
-    ("governance decide", "review.decide"), ("governance approve", "review.decide"),
-    ("governance reject", "review.decide"), ("audit export", "audit.export"),
+    ("governance review decide", "review.decide"), ("governance review request", "project.write"),
+    ("governance review list", "project.read"), ("governance review show", "project.read"),
+    ("governance policies list", "project.read"), ("governance policies show", "project.read"),
+    ("models card", "project.read"),  # reading; --intended-use/--limitations need project.write (PUT .../card)
+    ("audit export", "audit.export"),
     *((f"{g} {v}", "project.read") for g in ("datasets", "prompts", "models", "runs", "eval", "deployments",
                                              "traces", "feedback", "review", "monitoring", "monitoring evaluators",
                                              "monitoring monitors", "pipelines", "quality", "governance",
