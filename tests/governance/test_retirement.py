@@ -68,3 +68,21 @@ def test_gateway_snapshot_flags_deployments_on_retired_versions(store: Store) ->
     snapshot = build_snapshot(store, store.settings, None, 2)
     assert ("default", "geo-app") in snapshot.deployments  # still served
     assert snapshot.retired == {("default", "geo-app"): ["variant 'a': prompt geo@1 is retired"]}
+
+
+def test_studio_deployments_page_and_healthz_warn(store: Store) -> None:
+    from fastapi.testclient import TestClient
+    from tests.studio.conftest import BASE, server_app
+
+    from genloop.deployments import DeploymentService
+    from genloop.governance._retirement import RetirementService
+
+    _setup(store)
+    DeploymentService(store).create("geo-app", variants=[{"name": "a", "prompt": "geo@1"}])
+    RetirementService(store).retire_prompt("geo@1")
+    with TestClient(server_app(store), base_url=BASE) as web:
+        page = web.get("/projects/default/deployments")
+        assert page.status_code == 200
+        assert "still uses retired versions" in page.text and "prompt geo@1 is retired" in page.text
+        health = web.get("/healthz").json()
+        assert health["retired"] == {"default/geo-app": ["variant 'a': prompt geo@1 is retired"]}
