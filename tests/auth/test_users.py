@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from genloop.auth import KeyService, RoleService, UserService, actor_user, authorize
 from genloop.auth._tables import UserRow
-from genloop.auth._users import hash_password, verify_password
-from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from genloop.auth._users import hash_password, login_throttle, verify_password
+from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from genloop.store import Store
 
 
@@ -142,3 +142,35 @@ def test_the_last_admin_of_a_project_stays(store: Store) -> None:
     roles.grant("bo", "admin")
     assert roles.grant("ada", "viewer").role == "viewer" and roles.revoke("ada").role == "viewer"
     assert [(m.user, m.role) for m in roles.list()] == [("bo", "admin")]
+
+
+def test_failed_logins_lock_the_name_for_a_while(store: Store) -> None:
+    users = UserService(store, actor="op")
+    users.create("erin", password="erin-pass-123")
+    for _ in range(5):
+        with pytest.raises(Unauthorized):
+            users.authenticate("erin", "guess-guess")
+    with pytest.raises(RateLimited, match="too many failed logins for user 'erin'"):
+        users.authenticate("erin", "erin-pass-123")  # even the right password, while locked out
+    with pytest.raises(Unauthorized):
+        users.authenticate("frank", "guess-guess")  # other names are not affected
+    throttle = login_throttle(store)
+    throttle.window_s = 0.0  # the window passes
+    assert users.authenticate("erin", "erin-pass-123").name == "erin"
+
+
+def test_an_unknown_name_costs_the_same_scrypt_as_a_wrong_password(store: Store) -> None:
+    import time
+
+    users = UserService(store, actor="op")
+    users.create("gina", password="gina-pass-123")
+
+    def cost(name: str) -> float:
+        start = time.process_time()
+        with pytest.raises(Unauthorized):
+            users.authenticate(name, "wrong-wrong")
+        return time.process_time() - start
+
+    cost("nobody-warmup")  # the dummy hash is made once
+    known, unknown = min(cost("gina") for _ in range(2)), min(cost("nobody") for _ in range(2))
+    assert unknown > known / 3, (known, unknown)  # both run scrypt (ms), not a dictionary miss (µs)

@@ -13,18 +13,22 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+import weakref
+from collections import deque
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genloop.auth._schemas import UserInfo
 from genloop.auth._tables import ApiKeyRow, MemberRow, UserRow
-from genloop.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from genloop.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
 from genloop.refs import validate_name
 from genloop.store import Store, utcnow
 from genloop.store._registry import Project, ensure_project, record_audit
 
-__all__ = ["UserService", "actor_user", "hash_password", "verify_password"]
+__all__ = ["LoginThrottle", "login_throttle", "UserService", "actor_user", "hash_password", "verify_password"]
 
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD = 8
@@ -51,6 +55,64 @@ def verify_password(password: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, _unb64(digest))
+
+
+class LoginThrottle:
+    """Failed password logins per user name: after ``limit`` failures within ``window_s`` the name is refused
+    (429) until the oldest of them leaves the window, whatever the password. Per process: with several replicas
+    each counts its own (an attacker gets ``limit`` tries per replica per window)."""
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, name: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(name, deque())
+        while failures and failures[0] <= now - self.window_s:
+            failures.popleft()
+        return failures
+
+    def check(self, name: str) -> None:
+        """Raise :class:`RateLimited` while ``name`` is locked out."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._recent(name.casefold(), now)
+            if len(failures) >= self.limit:
+                wait = int(failures[0] + self.window_s - now) + 1
+                raise RateLimited(f"too many failed logins for user {name!r}; try again in {wait} s",
+                                  hint="wait, or ask an admin to set a new password: genloop users set-password NAME")
+
+    def failed(self, name: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(name.casefold(), now).append(now)
+            if len(self._failures) > 100_000:  # bounded: names no one tried lately are forgotten
+                for key in [k for k, v in self._failures.items() if not v][:50_000]:
+                    del self._failures[key]
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(name.casefold(), None)
+
+
+_THROTTLES: weakref.WeakKeyDictionary[Store, LoginThrottle] = weakref.WeakKeyDictionary()
+
+
+def login_throttle(store: Store) -> LoginThrottle:
+    """The throttle of this store's server (one per open store, so separate servers count separately)."""
+    throttle = _THROTTLES.get(store)
+    if throttle is None:
+        throttle = _THROTTLES.setdefault(store, LoginThrottle())
+    return throttle
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to check unknown names against, so a missing user costs the same scrypt as a wrong password."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY_HASH[0]
 
 
 def actor_user(actor: str) -> str | None:
@@ -142,12 +204,17 @@ class UserService:
 
     def authenticate(self, name: str, password: str) -> UserInfo:
         """The active person with this name and password, else :class:`Unauthorized` (same answer for both)."""
+        throttle = login_throttle(self.store)
+        throttle.check(name)
         with self.store.db.read() as session:
             row = session.scalar(select(UserRow).where(UserRow.name == name))
-            ok = verify_password(password, row.password_hash if row is not None else None)
+            stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
+            ok = verify_password(password, stored) and row is not None and bool(row.password_hash)
             if row is None or not ok or row.deactivated_at is not None or row.kind != "user":
+                throttle.failed(name)
                 raise Unauthorized("wrong user name or password, or the user is deactivated",
                                    hint="ask an admin: genloop users set-password NAME")
+            throttle.succeeded(name)
             return _user_info(session, row)
 
     def _audit(self, session: Session, action: str, row: UserRow, *, after: object = None) -> None:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from genloop.auth import KeyService, UserService
-from genloop.errors import Unauthorized
+from genloop.errors import RateLimited, Unauthorized
 from genloop.studio._context import Studio, StudioDep, VisitorDep
 from genloop.studio._session import Session, secure_cookie
 
@@ -58,8 +58,9 @@ async def login(visitor: VisitorDep, key: str = Form(""), next: str = Form("/"),
 async def _password_login(visitor: Studio, user: str, password: str, project: str, next: str) -> Response:
     try:
         info = await run_in_threadpool(UserService(visitor.store).authenticate, user, password)
-    except Unauthorized as exc:
-        return visitor.render("login.html", status_code=401, next=_safe_next(next), error=exc.message, insecure=False)
+    except (Unauthorized, RateLimited) as exc:
+        return visitor.render("login.html", status_code=exc.status_code, next=_safe_next(next), error=exc.message,
+                              insecure=False)
     if project and project not in info.roles:
         error = f"user {user!r} has no role in project {project!r} (they have: {', '.join(info.roles) or 'none'})"
         return visitor.render("login.html", status_code=403, next=_safe_next(next), insecure=False, error=error)
