@@ -18,6 +18,10 @@ from genloop.models import ModelService
 from genloop.settings import Settings
 from genloop.store import Store
 
+#: SQLite only for tests of a thin layer (SDK, CLI, REST) over services that the other tests here run on
+#: PostgreSQL too: the database is not what they assert.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @contextlib.contextmanager
 def _as(client: Any, store: Store, actor: str) -> Iterator[Any]:
@@ -36,6 +40,7 @@ def _as(client: Any, store: Store, actor: str) -> Iterator[Any]:
         other_store.close()
 
 
+@SQLITE_ONLY
 def test_policies_and_reviews_through_the_client(client: Any, world: Store) -> None:
     gov = client.governance
     info = gov.policies.set({**POLICY, "description": "through the client"})
@@ -64,6 +69,7 @@ def test_policies_and_reviews_through_the_client(client: Any, world: Store) -> N
     assert card.safety and card.bias and card.evaluations[0]["metrics"]["exact_match"]["value"] == 0.75
 
 
+@SQLITE_ONLY
 @pytest.mark.slow
 def test_cli_policy_review_and_card(cli: Any, world: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = tmp_path / "policy.yaml"
@@ -123,6 +129,7 @@ def test_review_of_a_prompt_label(store: Store) -> None:
     assert "production" in prompts.get("support@1").labels
 
 
+@SQLITE_ONLY
 def test_rest_bad_input_is_answered_with_the_envelope(server: Any, world: Store) -> None:
     import httpx
 

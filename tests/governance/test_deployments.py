@@ -56,6 +56,7 @@ def test_deployment_update_needs_an_approved_review(store: Store) -> None:
                                   "evaluations": [{"eval": "qa", "gates": ["x>=1"]}]})
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the CLI is thin; the service test above runs on PG
 def test_deployment_review_through_the_cli(cli, store: Store, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     DeploymentService(store, actor="user:alice").create("assistant", variants=[{"model": "mock:echo"}])
     PolicyService(store).set({"name": "deploy-gate", "target": {"kind": "deployment", "name": "assistant",

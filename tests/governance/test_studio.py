@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.governance.conftest import eval_spec
 from tests.studio.conftest import BASE, csrf_of, server_app
@@ -12,6 +13,12 @@ from genloop.evals import EvalService
 from genloop.governance import ReviewService
 from genloop.models import ModelService
 from genloop.store import Store
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """SQLite only: Studio draws what ReviewService reads, which test_reviews.py runs on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
 
 
 def test_review_page_decision_and_card(world: Store) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from genloop.store import Store
 
 from .conftest import add_traces
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """SQLite only: the CLI is thin over the monitoring services, which test_online/test_alerts/test_drift run on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
 
 
 def test_cli_evaluators_monitors_alerts_drift_and_run_once(cli, store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,12 @@ from genloop.errors import Conflict, InvalidInput, NotFound
 from .conftest import add_traces
 
 
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """SQLite only: the SDK twins are thin over the monitoring services, which test_online/test_alerts/test_drift run on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
+
+
 def test_monitoring_through_the_sdk(client, store) -> None:  # type: ignore[no-untyped-def]
     add_traces(store, 20, age_s=30, status="error")
     m = client.monitoring

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from genloop.monitoring import EvaluatorService, MonitoringWorker, MonitorService
 from genloop.store import Store
 
 from .conftest import add_traces
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """SQLite only: Studio draws what the monitoring services read, which test_online/test_alerts run on PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'genloop.db'}"
 
 
 def test_monitoring_page_shows_scores_per_variant_monitors_and_alerts(store: Store) -> None:
