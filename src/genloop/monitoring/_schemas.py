@@ -13,6 +13,19 @@ __all__ = ["AlertInfo", "DeliveryInfo", "DriftReport", "DriftSignal", "Evaluator
 Level = Literal["ok", "warning", "alert", "no_data"]
 
 
+def _name(value: str | None) -> str | None:
+    """A deployment or variant name must be one GenLoop can hold (see ``genloop.refs``), or None."""
+    from genloop.errors import InvalidInput
+    from genloop.refs import validate_name
+
+    if value is not None:
+        try:
+            validate_name(value)
+        except InvalidInput as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from None
+    return value
+
+
 class JudgeConfig(BaseModel):
     """A pointwise, reference-free rubric judge (the evaluation engine's ``PointwiseJudge``)."""
 
@@ -47,6 +60,8 @@ class EvaluatorSpec(BaseModel):
     max_calls_per_minute: int = Field(default=60, ge=1, le=100_000, description="Judge calls per minute at most.")
     max_cost_per_day: float | None = Field(default=None, ge=0, description="USD of judge calls per UTC day at most.")
     concurrency: int = Field(default=8, ge=1, le=256, description="Judge calls in flight at once.")
+
+    _names = field_validator("deployment", "variant")(lambda value: _name(value))
 
     @model_validator(mode="after")
     def _one_scorer(self) -> EvaluatorSpec:
@@ -161,6 +176,8 @@ class MonitorSpec(BaseModel):
         default="keep", description="The level when the window has no data ('keep': stay at the last level).")
     renotify_s: int | None = Field(default=3600, ge=10, description="Notify again while not ok (None: never).")
     webhooks: list[Webhook] = Field(default_factory=list)
+
+    _names = field_validator("deployment", "variant", "baseline_variant")(lambda value: _name(value))
 
     @model_validator(mode="after")
     def _threshold(self) -> MonitorSpec:
