@@ -107,6 +107,7 @@ def test_params_trigger_and_interpolation(store: Store, plugin: None) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the processes are tested, not the SQL
 def test_subprocess_mode_runs_each_step_as_genloop_pipelines_step(store: Store) -> None:
     add_dataset(store)
     service = PipelineService(store)
