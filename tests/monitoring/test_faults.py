@@ -202,3 +202,41 @@ def test_a_webhook_name_that_resolves_to_a_metadata_address_is_not_sent(store: S
     assert sent == ["http://127.0.0.1:1/ok"] and (report.delivered, report.delivery_failures) == (1, 1)
     refused = [d for d in monitors.deliveries(monitors.alerts()[0].id) if d.status == "pending"]
     assert "refused" in (refused[0].last_error or "") and "169.254.169.254" in (refused[0].last_error or "")
+
+
+def test_a_judge_at_a_caller_chosen_base_url_never_gets_the_servers_key(store: Store) -> None:
+    """An evaluator's judge may be a registry model with its own base URL (anyone with project.write can
+    register one): the server's provider key is sent only to the server's own endpoint, never there."""
+    from genloop.models import ModelService
+
+    seen: list[dict[str, str]] = []
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> dict[str, Any]:
+        seen.append(dict(request.headers))
+        return {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": '{"reasoning": "ok", "score": 3}'}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+    keyed = Store(store.settings.model_copy(update={"openai_api_key": "sk-SERVER-SECRET"}))
+    try:
+        with BackgroundServer(app) as upstream:
+            ModelService(keyed).register("outside-judge", kind="provider", uri="openai:m",
+                                         base_url=f"{upstream.url}/v1")
+            add_traces(keyed, 3)
+            EvaluatorService(keyed).create({**JUDGE, "judge": {"model": "outside-judge@1"}})
+            report = MonitoringWorker(keyed, clock=later()).tick()
+            assert report.scored == 3 and len(seen) == 3, report
+            assert not [h for h in seen if "SERVER-SECRET" in str(h) or "authorization" in h]
+            # the control: the server's own endpoint (configured, not chosen by a caller) does get the key
+            own = Store(keyed.settings.model_copy(update={"openai_base_url": f"{upstream.url}/v1"}))
+            try:
+                EvaluatorService(own).create({**JUDGE, "name": "own", "judge": {"model": "openai:m"}})
+                assert MonitoringWorker(own, clock=later()).tick().scored == 3
+            finally:
+                own.close()
+        assert seen[-1].get("authorization") == "Bearer sk-SERVER-SECRET"
+    finally:
+        keyed.close()
