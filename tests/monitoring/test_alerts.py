@@ -138,6 +138,7 @@ def test_cost_429_and_feedback_signals(store: Store) -> None:
     assert states["helpful"] == ("alert", 2.5)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # refused before any SQL
 def test_bad_monitor_specs_are_refused(store: Store) -> None:
     monitors = MonitorService(store)
     with pytest.raises(InvalidInput, match="unknown monitor signal"):
@@ -172,6 +173,7 @@ def test_a_canary_compared_with_its_baseline_variant(store: Store) -> None:
         monitors.create({"name": "x", "signal": "requests", "baseline_variant": "main", "alert": 1})
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # masking, not SQL
 def test_webhook_urls_are_masked_when_shown_and_receiver_bodies_are_not_kept(store: Store) -> None:
     from fastapi import FastAPI
     from fastapi.responses import PlainTextResponse

@@ -130,6 +130,7 @@ def test_bad_specs_are_refused(store: Store) -> None:
     assert service.create({"name": "x", "deployment": "bot", "metric": "latency"}, replace=True).spec.metric == "latency"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # HTTP faults, not SQL
 def test_a_judge_behind_a_real_upstream_down_then_up(store: Store, traces) -> None:  # type: ignore[no-untyped-def]
     """The judge is a registry model served by the mock upstream over HTTP; while it answers 503 nothing is
     recorded, and once it answers every sampled trace is scored."""
@@ -162,6 +163,7 @@ def test_a_metric_that_fails_on_an_output_records_nothing_for_it(store: Store, t
     assert info.cursor_id is not None and "has no schema" in (info.last_error or "")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # refused before any SQL
 def test_a_judge_spec_the_engine_refuses_is_refused_at_create(store: Store) -> None:
     with pytest.raises(InvalidInput, match="scale"):
         EvaluatorService(store).create({"name": "j", "deployment": "bot",

@@ -78,6 +78,7 @@ steps:
     assert changed.version == 2 and service.get("x@1").spec["steps"][1]["params"]["method"] == "exact"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # refused before any SQL
 def test_unknown_run_param_and_bad_resume(store: Store) -> None:
     service = PipelineService(store)
     service.create("x", {"params": {"src": "d"}, "steps": [_step("a", dataset="${params.src}")]})
@@ -113,6 +114,7 @@ def check_spec_and_return(steps: list[dict[str, Any]]) -> PipelineSpec:
     return spec
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a refusal, not SQL
 def test_a_gate_on_a_run_that_does_not_exist_is_refused_before_anything_runs(store: Store) -> None:
     service = PipelineService(store)
     service.create("g", {"steps": [_step("a", kind="gate", run="no-such-run", gates=["x>=1"])]})
