@@ -35,6 +35,8 @@ def test_retired_prompt_refused_by_new_deployment_version_but_readable(store: St
         deployments.create("other", variants=[{"name": "a", "prompt": "geo@1"}])
     assert "genloop prompts versions geo" in (err.value.hint or "")
     assert PromptService(store).get("geo@1").version == 1  # evaluations may still read it
+    with pytest.raises(Conflict, match="retired and cannot take label 'production'"):
+        PromptService(store).label("geo@1", "production")
     deployments.create("other", variants=[{"name": "a", "prompt": "geo@2"}])
     flagged = retired_in_use(store, DeploymentService.latest_everywhere(store))
     assert list(flagged) == [("default", "geo-app")]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import NotFound
+from genloop.errors import Conflict, NotFound
 from genloop.prompts._diff import diff_versions
 from genloop.prompts._schemas import PromptDiff, PromptInfo, PromptVersion, RenderedPrompt
 from genloop.prompts._spec import PromptSpec, build_spec, spec_from_yaml
@@ -112,6 +112,9 @@ class PromptService:
 
         def write(session: Session) -> PromptVersion:
             row, _previous = KIND.set_label(session, self.project, ref, label, self.actor)
+            if row.retired_at is not None:  # a retired version takes no new label (rolled back with the move)
+                raise Conflict(f"prompt version @{row.version} is retired and cannot take label {label!r}",
+                               hint="label a version that is not retired")
             project = KIND.project(session, self.project)
             parent = session.get(PromptRow, row.prompt_id)
             assert parent is not None
