@@ -9,7 +9,10 @@ model cards from the registry.
 """
 
 from genloop.governance._cards import ModelCardService, render_card
+from genloop.governance._erasure import ErasureResult, erase
 from genloop.governance._policies import PolicyService
+from genloop.governance._retention import RetentionInfo, RetentionRun, RetentionService
+from genloop.governance._retirement import RetirementService
 from genloop.governance._reviews import ReviewService
 from genloop.governance._schemas import Check, Evidence, ModelCard, PolicyInfo, ReviewInfo, ReviewRequest
 from genloop.governance._spec import BiasRule, EvalRule, PolicySpec, SafetyRule, Target, load_policy_spec
@@ -17,6 +20,7 @@ from genloop.governance._spec import BiasRule, EvalRule, PolicySpec, SafetyRule,
 __all__ = [
     "BiasRule",
     "Check",
+    "ErasureResult",
     "EvalRule",
     "Evidence",
     "ModelCard",
@@ -24,11 +28,16 @@ __all__ = [
     "PolicyInfo",
     "PolicyService",
     "PolicySpec",
+    "RetentionInfo",
+    "RetentionRun",
+    "RetentionService",
+    "RetirementService",
     "ReviewInfo",
     "ReviewRequest",
     "ReviewService",
     "SafetyRule",
     "Target",
+    "erase",
     "load_policy_spec",
     "render_card",
 ]
