@@ -288,3 +288,15 @@ def test_a_pipeline_spec_over_rest_is_never_a_server_path(world: dict[str, Any],
         missing = http.post(f"/api/v1/projects/{A}/pipelines", json={"name": "leak", "spec": "/no/such/file.yaml"})
     assert "SERVER-SECRET" not in answer.text and answer.status_code == 400
     assert "does not exist" not in missing.text  # no probing of the server's files either
+
+
+def test_a_studio_session_of_one_project_never_shows_another(world: dict[str, Any]) -> None:
+    with _studio(world, world["keys"]["admin"]) as (http, _token):
+        for path in (f"/projects/{B}/monitoring", f"/projects/{B}/pipelines", f"/projects/{B}/pipelines/p1",
+                     f"/projects/{B}/governance", f"/projects/{B}/pipeline-runs/x"):
+            answer = http.get(path)
+            assert answer.status_code in (403, 404), (path, answer.status_code)
+            assert "error_rate" not in answer.text and "notify" not in answer.text, path  # none of B's things
+    with _studio(world, world["keys"]["annotator"]) as (http, _token):
+        assert http.get(f"/projects/{A}/monitoring").status_code == 403
+        assert http.get(f"/projects/{A}/pipelines").status_code == 403
