@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genloop.errors import InvalidInput, MissingDependency, NotFound
+from genloop.errors import Hint, InvalidInput, MissingDependency, NotFound
 
 __all__ = [
     "LOCAL_KINDS",
@@ -72,7 +72,9 @@ def local_model_name(version: Any, resolve: Callable[[str], Any]) -> str:
     if version.kind != "adapter":
         return path
     if not version.base:
-        raise InvalidInput(f"adapter {version.ref} has no base model", hint="register it again with --base")
+        raise InvalidInput(f"adapter {version.ref} has no base model", hint=Hint(cli="register it again with --base",
+                                                                                sdk="register it again with base=",
+                                                                                rest='register it again with "base"'))
     base = local_model_name(resolve(version.base), resolve)
     config = Path(path) / "adapter_config.json"
     with contextlib.suppress(OSError, ValueError):

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, select
 
-from genloop.errors import InvalidInput, MissingDependency
+from genloop.errors import Hint, InvalidInput, MissingDependency
 from genloop.quality._embed import get_embedder, require_sklearn
 from genloop.quality._job import Job
 from genloop.quality._schemas import MapPoint, PromptMap
@@ -202,7 +202,9 @@ def prompt_map(job: Job, *, ref: str | None = None, column: str | None = None, s
     use_traces = since is not None or until is not None or deployment is not None
     if ref is None and not use_traces:
         raise InvalidInput("a prompt map needs a dataset (ref) or traces (since/until/deployment)",
-                           hint="e.g. genloop quality map support@3, or --since 2026-12-01 for production prompts")
+                           hint=Hint(cli="e.g. genloop quality map support@3, or --since 2026-12-01 for production prompts",
+                                     sdk="e.g. client.quality.map('support@3'), or since= for production prompts",
+                                     rest='send "ref" (e.g. "support@3"), or "since" for production prompts'))
     require_sklearn()
     model = get_embedder(embedder, settings=job.store.settings, seed=seed)
     items = Items.empty()

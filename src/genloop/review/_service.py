@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound
+from genloop.errors import Conflict, Forbidden, Hint, InvalidInput, NotFound
 from genloop.refs import parse_ref, validate_name
 from genloop.review import _rating
 from genloop.review._fill import FillMixin
@@ -50,7 +50,10 @@ class ReviewService(FillMixin, ReportMixin):
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'question'}: {e['msg']}" for e in exc.errors())
             raise InvalidInput(f"invalid question in rating schema {name!r}: {problems}",
-                               hint="see genloop review schema-create --help for the question types") from None
+                               hint=Hint(cli="see genloop review schema-create --help for the question types",
+                                         sdk="see help(genloop.review.Question) for the question types",
+                                         rest="see the RatingSchemaCreate schema at /api/v1/docs for the question "
+                                              "types")) from None
         if not parsed:
             raise InvalidInput("a rating schema needs at least one question")
         names = [q.name for q in parsed]
@@ -99,7 +102,9 @@ class ReviewService(FillMixin, ReportMixin):
         row = session.scalar(query.order_by(SchemaRow.version.desc()).limit(1))
         if row is None:
             raise NotFound(f"project {self.project!r} has no rating schema {ref!r}",
-                           hint="create one: genloop review schema-create NAME --file questions.yaml")
+                           hint=Hint(cli="create one: genloop review schema-create NAME --file questions.yaml",
+                                     sdk="create one: client.review.create_schema(NAME, questions)",
+                                     rest=f"create one: POST /api/v1/projects/{self.project}/review/schemas"))
         return row
 
     # -- queues -----------------------------------------------------------------------------------
@@ -116,7 +121,9 @@ class ReviewService(FillMixin, ReportMixin):
             raise InvalidInput(f"unknown assignment {assignment!r}", hint="use claim or round_robin")
         if assignment == "round_robin" and len(annotators) < ratings_per_item:
             raise InvalidInput(f"round robin with {ratings_per_item} rating(s) per item needs at least as many "
-                               f"annotators (got {len(annotators)})", hint="pass --annotator NAME for each rater")
+                               f"annotators (got {len(annotators)})", hint=Hint(cli="pass --annotator NAME for each rater",
+                                         sdk="pass annotators=[...] with each rater",
+                                         rest='send "annotators" with each rater'))
         if lock_seconds < 5:
             raise InvalidInput(f"lock_seconds must be >= 5, got {lock_seconds}")
 
