@@ -8,10 +8,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from tests.governance.test_erasure import _trace
 
 from genloop.errors import GenLoopError
 from genloop.store import Store
-from tests.governance.test_erasure import _trace
 
 
 def test_sdk_twins(client, store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
+from tests.governance.test_retention import _record
 
 from genloop.store import Store
-from tests.governance.test_retention import _record
 
 
 @pytest.mark.slow

@@ -145,10 +145,10 @@ def purge_traces(store: Store, result: Any, batch_size: int, ids_query: Callable
             ids = list(session.scalars(ids_query().limit(batch_size)))
             if not ids:
                 return ids, 0, 0
-            feedback = session.execute(delete(FeedbackRow).where(FeedbackRow.trace_id.in_(ids))).rowcount
-            spans = session.execute(delete(SpanRow).where(SpanRow.trace_id.in_(ids))).rowcount
+            feedback = _count(session.execute(delete(FeedbackRow).where(FeedbackRow.trace_id.in_(ids))))
+            spans = _count(session.execute(delete(SpanRow).where(SpanRow.trace_id.in_(ids))))
             session.execute(delete(TraceRow).where(TraceRow.id.in_(ids)))
-            return ids, spans or 0, feedback or 0
+            return ids, spans, feedback
 
         ids, spans, feedback = store.db.write(batch)
         gone.extend(ids)
@@ -158,6 +158,11 @@ def purge_traces(store: Store, result: Any, batch_size: int, ids_query: Callable
         result.batches += 1 if ids else 0
         if len(ids) < batch_size:
             return gone
+
+
+def _count(result: Any) -> int:
+    """Rows a DELETE removed (``CursorResult.rowcount``)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run_all_projects(store: Store, *, batch_size: int = DEFAULT_BATCH) -> list[RetentionRun]:
