@@ -42,10 +42,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     store = Store(Settings(home=home, database_url=f"sqlite:///{home}/p.db", auth=True, actor="op"))
     keys: dict[str, str] = {}
     for role in ROLES:
-        UserService(store).create(f"a-{role}", password=f"pass-{role}-123")
+        UserService(store).create(f"a-{role}")  # keys only: no scrypt hashing to wait for
         RoleService(store, A).grant(f"a-{role}", role)
         keys[role] = KeyService(store, A).create(f"k-{role}", scopes=["admin", "annotate"], user=f"a-{role}").key
-    UserService(store).create("b-admin", password="pass-b-admin-123")
+    UserService(store).create("b-admin")
     RoleService(store, B).grant("b-admin", "admin")
     keys["b"] = KeyService(store, B).create("k-b", scopes=["admin"], user="b-admin").key
     app = with_studio(with_gateway(create_app(store), store), store)
