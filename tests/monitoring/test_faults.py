@@ -240,3 +240,34 @@ def test_a_judge_at_a_caller_chosen_base_url_never_gets_the_servers_key(store: S
         assert seen[-1].get("authorization") == "Bearer sk-SERVER-SECRET"
     finally:
         keyed.close()
+
+
+def test_a_spec_stored_under_older_rules_does_not_hold_up_deliveries(store: Store) -> None:
+    """Deliveries are built from the stored alert and spec as they are (a spec that today's checks would refuse,
+    e.g. written before a rule was added, still gets its alert delivered, and so do the others)."""
+    from sqlalchemy import update
+
+    from genloop.monitoring._alerts import deliver_due
+    from genloop.monitoring._tables import AlertRow, DeliveryRow, MonitorRow
+
+    add_traces(store, 3, age_s=10, status="error")
+    monitors = MonitorService(store)
+    sent: list[str] = []
+    http = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(str(r.url)) or httpx.Response(204)))
+    for name in ("old", "new"):
+        monitors.create({"name": name, "signal": "error_rate", "alert": 0.5,
+                         "webhooks": [{"url": f"http://127.0.0.1:1/{name}"}]})
+    MonitoringWorker(store, http=http).tick()  # both fire and deliver
+    store.db.write(lambda s: s.execute(update(MonitorRow).where(MonitorRow.name == "old").values(
+        spec={**MonitorService(store).get("new").spec.model_dump(mode="json", exclude={"name"}),
+              "deployment": "not a name", "webhooks": [{"url": "http://127.0.0.1:1/old"}]})))
+
+    def requeue(session: Any) -> None:  # two fresh alerts, as if both had fired again
+        for row in session.query(AlertRow).all():
+            session.add(DeliveryRow(alert_id=row.id, url=f"http://127.0.0.1:1/{row.monitor}", format="json",
+                                    status="pending", attempts=0, next_attempt_at=utcnow()))
+
+    store.db.write(requeue)
+    sent.clear()
+    assert deliver_due(store, http=http) == (2, 0)
+    assert sorted(sent) == ["http://127.0.0.1:1/new", "http://127.0.0.1:1/old"]
