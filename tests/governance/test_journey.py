@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from tests.governance.conftest import ATTACKS, ROWS
 
-from genloop.errors import Conflict, Forbidden
+from genloop.errors import Conflict, Forbidden, InvalidInput
 from genloop.providers.mock_upstream import MockUpstreamServer
 from genloop.server import BackgroundServer
 from genloop.settings import Settings
@@ -112,5 +112,16 @@ def test_tuned_model_blocked_then_reviewed_promoted_and_served(store: Store, tmp
         with TestClient(server_app(store), base_url=BASE) as web:
             page = web.get("/projects/default/model-cards/bot@production")
         assert page.status_code == 200 and "Training run" in page.text and "lora" in page.text
+
+        # retired: no new deployment version may name it, the running deployment is flagged, evaluations still read it
+        lead.compliance.retire("model", "bot@2", reason="superseded")
+        assert lead.models.get("bot@2").status == "retired"
+        with pytest.raises(InvalidInput, match="bot@2 is retired"):
+            lead.deployments.update("assistant", message="touch", variants=[{"name": "main", "model": "bot@2"}])
+        with TestClient(server_app(store), base_url=BASE) as web:
+            health = web.get("/healthz").json()
+            listing = web.get("/projects/default/deployments")
+        assert any("bot@2 is retired" in w for w in health["retired"]["default/assistant"])
+        assert "still uses retired versions" in listing.text
     for s in (alice_store, bob_store, lead_store):
         s.close()

@@ -94,8 +94,11 @@ class DeploymentService:
 
     def apply_reviewed(self, session: Session, name: str, spec: dict[str, Any], *, message: str = "") -> DeploymentInfo:
         """Add the version a promotion review approved, in the reviewer's transaction (the guard is not asked:
-        the approval is the permission)."""
-        return self._add_version(session, name, _validated(spec), description=None, message=message)
+        the approval is the permission). Its references are checked again: a version retired since the review was
+        requested is refused as it is on any update."""
+        parsed = _validated(spec)
+        check_references(self.store, self.project, parsed)
+        return self._add_version(session, name, parsed, description=None, message=message)
 
     @staticmethod
     def proposed(current: DeploymentInfo, changes: dict[str, Any]) -> tuple[dict[str, Any], str]:
