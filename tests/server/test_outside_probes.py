@@ -160,6 +160,8 @@ BAD_BODIES: list[tuple[str, str, Any]] = [
     ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "webhooks": [{"url": "http://u:p@h/x"}]}),
     ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "webhooks": "http://x"}),
     ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "min_count": 10**20}),
+    ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "min_count": 2**40}),
+    ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "renotify_s": 2**40}),
     ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "deployment": XSS}),
     ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "variant": "v\u0000", "baseline_variant": "main"}),
     ("POST", "/monitoring/monitors", {**MONITOR, "name": "n", "webhooks": [{"url": "http://169.254.169.254/"}]}),

@@ -171,10 +171,10 @@ class MonitorSpec(BaseModel):
     direction: Literal["above", "below"] = Field(default="above", description="Which side of a threshold is bad.")
     warning: float | None = None
     alert: float | None = None
-    min_count: int = Field(default=1, ge=1, description="Fewer data points than this in the window is no data.")
+    min_count: int = Field(default=1, ge=1, le=1_000_000_000, description="Fewer data points than this in the window is no data.")
     no_data: Literal["ok", "warning", "alert", "no_data", "keep"] = Field(
         default="keep", description="The level when the window has no data ('keep': stay at the last level).")
-    renotify_s: int | None = Field(default=3600, ge=10, description="Notify again while not ok (None: never).")
+    renotify_s: int | None = Field(default=3600, ge=10, le=366 * 86400, description="Notify again while not ok (None: never).")
     webhooks: list[Webhook] = Field(default_factory=list)
 
     _names = field_validator("deployment", "variant", "baseline_variant")(lambda value: _name(value))
