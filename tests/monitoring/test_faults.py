@@ -271,3 +271,50 @@ def test_a_spec_stored_under_older_rules_does_not_hold_up_deliveries(store: Stor
     sent.clear()
     assert deliver_due(store, http=http) == (2, 0)
     assert sorted(sent) == ["http://127.0.0.1:1/new", "http://127.0.0.1:1/old"]
+
+
+def test_two_workers_on_one_database_score_alert_and_deliver_once(store: Store) -> None:
+    """Two servers on one database each run the worker: every trace is scored once, a monitor's change of level
+    writes one alert, and each delivery is sent once."""
+    import threading
+
+    ids = add_traces(store, 40)
+    EvaluatorService(store).create({"name": "len", "deployment": "bot", "metric": "length", "sample_rate": 1.0,
+                                    "delay_s": 0})
+    MonitorService(store).create({"name": "many", "signal": "requests", "alert": 1, "window_s": 3600,
+                                  "webhooks": [{"url": "http://127.0.0.1:1/a"}, {"url": "http://127.0.0.1:1/b"}]})
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def record(request: httpx.Request) -> httpx.Response:
+        with lock:
+            sent.append(str(request.url))
+        return httpx.Response(204)
+
+    stores = [Store(store.settings) for _ in range(2)]
+    try:
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def run(s: Store) -> None:
+            try:
+                worker = MonitoringWorker(s, clock=later(), http=httpx.Client(transport=httpx.MockTransport(record)))
+                start.wait()
+                for _ in range(3):
+                    worker.tick()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        for s in stores:
+            s.close()
+    assert not errors, errors
+    assert sorted(f.trace_id for f in _judged(store, "len")) == sorted(ids)
+    [alert] = MonitorService(store).alerts()
+    assert sorted(sent) == ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"], sent
+    assert {d.status for d in MonitorService(store).deliveries(alert.id)} == {"sent"}
