@@ -271,8 +271,6 @@ def test_studio_posts_need_the_csrf_token(world: dict[str, Any]) -> None:
         assert answer.status_code == 404, answer.text[-600:]
 
 
-@pytest.mark.xfail(strict=True, reason="handed over: Studio's table asks project.write for every POST, so the "
-                   "reviewer role (review.decide, no project.write) cannot decide a review in Studio")
 def test_a_reviewer_can_decide_in_studio(world: dict[str, Any]) -> None:
     with _studio(world, world["keys"]["reviewer"]) as (http, token):
         answer = http.post(f"/projects/{A}/governance/reviews/424242/decide", headers={"x-csrf-token": token},
@@ -280,8 +278,6 @@ def test_a_reviewer_can_decide_in_studio(world: dict[str, Any]) -> None:
         assert answer.status_code == 404, answer.text[-300:]  # past the permission check: no such review
 
 
-@pytest.mark.xfail(strict=True, reason="handed over: POST /pipelines with a spec string ending .yaml/.yml/.json "
-                   "reads that file on the server (PipelineSpec.load), so a remote editor reads server files")
 def test_a_pipeline_spec_over_rest_is_never_a_server_path(world: dict[str, Any], tmp_path: Any) -> None:
     secret = tmp_path / "server-only.yaml"
     secret.write_text("steps:\n  - {name: s, kind: notify, params: {url: 'http://x', message: 'SERVER-SECRET'}}\n")

@@ -132,6 +132,7 @@ STUDIO_RULES: list[Rule] = [
     (_GET, S + "/review/{queue}/agreement", "project.read"),
     (_GET, S + "/review/**", "review.read"),
     ("POST", S + "/review/**", "review.annotate"),
+    ("POST", S + "/governance/reviews/{review}/decide", "review.decide"),
     (_GET, S + "/**", "project.read"),
     ("POST", S + "/**", "project.write"),
 ]

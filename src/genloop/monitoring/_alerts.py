@@ -27,7 +27,7 @@ from genloop.monitoring._series import SeriesValue, series_value
 from genloop.monitoring._tables import AlertRow, DeliveryRow, MonitorRow
 from genloop.store import Store, utcnow
 
-__all__ = ["MAX_ATTEMPTS", "deliver_due", "evaluate_monitor", "evaluate_monitors", "payload"]
+__all__ = ["MAX_ATTEMPTS", "deliver_due", "evaluate_monitor", "evaluate_monitors", "payload", "refused_url"]
 
 log = logging.getLogger("genloop.monitoring")
 
@@ -165,7 +165,7 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
         for delivery_id, url, _fmt, attempts, body in work:
             if not _claim(store, delivery_id, now):
                 continue  # another worker took it
-            error = _refused(url)
+            error = refused_url(url)
             try:
                 if error is None:
                     response = client.post(url, json=body, headers={"user-agent": "genloop-monitoring"})
@@ -183,7 +183,7 @@ def deliver_due(store: Store, *, http: httpx.Client | None = None, now: dt.datet
     return sent, failed
 
 
-def _refused(url: str) -> str | None:
+def refused_url(url: str) -> str | None:
     """Why ``url`` may not be sent to: its host resolves to a refused address (see ``refused_address``)."""
     import socket
     from urllib.parse import urlparse

@@ -172,6 +172,11 @@ def _notify(ctx: Any, p: NotifyP) -> dict[str, Any]:
 
     if not p.url.startswith(("http://", "https://")):
         raise InvalidInput(f"notify: {p.url!r} is not an http(s) URL")
+    from genloop.monitoring._alerts import refused_url  # the webhooks' rule: no link-local or metadata address
+
+    refused = refused_url(p.url)
+    if refused:
+        raise InvalidInput(f"notify: {p.url!r} is {refused}", hint="send notifications to a receiver on your network")
     body: dict[str, Any] = ({"text": p.message} if p.format == "slack" else
                             {"pipeline": ctx.pipeline, "run": ctx.pipeline_run_id, "step": ctx.step,
                              "message": p.message, **(p.payload or {})})

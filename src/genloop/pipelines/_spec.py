@@ -26,7 +26,7 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 
 __all__ = ["EXPRESSION", "Pipeline", "PipelineSpec", "StepHandle", "StepSpec", "expressions", "spec_hash"]
 
@@ -58,14 +58,21 @@ class PipelineSpec(BaseModel):
 
     @classmethod
     def load(cls, source: PipelineSpec | dict[str, Any] | str | Path) -> PipelineSpec:
-        """A spec from a spec, a dict, YAML text or a YAML file path; :class:`InvalidInput` names what is wrong."""
+        """A spec from a spec, a dict, YAML text or a :class:`~pathlib.Path` to a YAML file; :class:`InvalidInput`
+        names what is wrong. A string is always YAML text, never a file name: a spec sent over REST must not make
+        the server read a file of its choosing."""
         display = "pipeline spec"
         if isinstance(source, PipelineSpec):
             _check_bounds(source.model_dump(), display)
             return source
-        if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                         and source.endswith((".yaml", ".yml", ".json"))):
-            path = Path(source)
+        if isinstance(source, str) and "\n" not in source and source.strip().endswith((".yaml", ".yml", ".json")):
+            raise InvalidInput(f"the pipeline spec {source[:200]!r} looks like a file name; a spec is given as its "
+                               "YAML text or a mapping",
+                               hint=Hint(cli="pass the file: genloop pipelines create NAME FILE",
+                                         sdk="pass the file's text, or a pathlib.Path to it",
+                                         rest="send the file's contents in 'spec'"))
+        if isinstance(source, Path):
+            path = source
             if not path.is_file():
                 raise InvalidInput(f"pipeline file {str(path)!r} does not exist", hint="pass a YAML file path")
             display, source = path.name, path.read_text(encoding="utf-8")
