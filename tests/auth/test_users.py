@@ -174,3 +174,11 @@ def test_an_unknown_name_costs_the_same_scrypt_as_a_wrong_password(store: Store)
     cost("nobody-warmup")  # the dummy hash is made once
     known, unknown = min(cost("gina") for _ in range(2)), min(cost("nobody") for _ in range(2))
     assert unknown > known / 3, (known, unknown)  # both run scrypt (ms), not a dictionary miss (µs)
+
+
+def test_addresses_that_are_not_addresses_are_refused(store: Store) -> None:
+    users = UserService(store, actor="op")
+    for email in ("<script>@x", "a@b", "@example.com", "a b@example.com", 'x"y@example.com'):
+        with pytest.raises(InvalidInput, match="invalid e-mail"):
+            users.create("hank", email=email)
+    assert users.create("hank", email="hank@example.com").email == "hank@example.com"

@@ -140,3 +140,12 @@ def test_lower_is_better_metrics_count_wins_and_regressions_their_way(local: Any
     assert not gate.passed and "extra_chars" in gate.message
     (gate,) = evals_of(local).check_gates(tight.run_id, [f"no_regression:{wordy.run_id}"])
     assert gate.passed, gate.message
+
+
+def test_a_gate_threshold_must_be_finite() -> None:
+    from genloop.evals._gates import parse_gate
+
+    for text in ("exact_match>=1e999", "exact_match.ci_low<=-1e400"):
+        with pytest.raises(InvalidInput, match="not a finite number"):
+            parse_gate(text)
+    assert parse_gate("exact_match>=1e-3") == ("exact_match", ">=", 0.001)

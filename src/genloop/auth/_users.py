@@ -133,7 +133,9 @@ class UserService:
         """Add a person (or, with ``service``, a service account, which has no password)."""
         validate_name(name, "user name")
         email = (email or "").strip()
-        if email and ("@" not in email or len(email) > 256 or any(c.isspace() for c in email)):
+        local, _, domain = email.rpartition("@")
+        if email and (not local or "." not in domain.strip(".") or len(email) > 256
+                      or any(c.isspace() or c in '<>"(),;:[]\\' for c in email)):
             raise InvalidInput(f"invalid e-mail address {email!r}", hint="use name@example.com, or leave it out")
         if service and password:
             raise InvalidInput("a service account has no password", hint="give it keys: genloop keys create --user")

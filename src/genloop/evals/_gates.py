@@ -12,6 +12,7 @@ can be gated, with the ``.ci_low``/``.ci_high`` forms.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -37,7 +38,11 @@ def parse_gate(text: str) -> tuple[str, str, float]:
     if not match:
         raise InvalidInput(f"invalid gate {text!r}",
                            hint=f"write {GRAMMAR}; e.g. exact_match.ci_low>=0.3 or new.rouge_l>0.4")
-    return match.group(1), match.group(2), float(match.group(3))
+    threshold = float(match.group(3))
+    if not math.isfinite(threshold):
+        raise InvalidInput(f"invalid gate {text!r}: the threshold {match.group(3)} is not a finite number",
+                           hint="write a threshold such as 0.3 or 1e-3")
+    return match.group(1), match.group(2), threshold
 
 
 def gateable(result: EvalResult) -> list[str]:

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import regex
+
 from genloop.errors import InvalidInput
 from genloop.evals.metrics._base import Metric, Reference, Score
 
@@ -138,7 +140,11 @@ class Contains(Metric):
                      explanation=None if hit else f"missing {', '.join(map(repr, missing[:3]))}")
 
 
-_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "a": re.ASCII}
+_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE, "a": regex.ASCII}
+#: A pattern may run this long on one output: Python's ``re`` backtracks for seconds on ``(a+)+$`` and two dozen
+#: characters while holding the GIL (a server scoring online stalls whole), so patterns use the ``regex`` package,
+#: whose matching honours a timeout.
+MATCH_SECONDS = 1.0
 
 
 class Regex(Metric):
@@ -163,16 +169,21 @@ class Regex(Metric):
         self.pattern = self._compile(pattern) if pattern is not None else None
         self._params(pattern=pattern, flags=flags, mode=mode)
 
-    def _compile(self, pattern: str) -> re.Pattern[str]:
+    def _compile(self, pattern: str) -> Any:
         try:
-            return re.compile(pattern, self.flags)
-        except re.error as exc:
+            return regex.compile(pattern, self.flags | regex.VERSION0)
+        except regex.error as exc:
             raise InvalidInput(f"metric {self.name!r}: invalid regular expression {pattern!r}: {exc}") from exc
 
     def score(self, output: str, reference: Reference = None, item: Mapping[str, Any] | None = None) -> Score:
         patterns = [self.pattern] if self.pattern is not None else [
             self._compile(ref) for ref in self.references(reference)]
-        hit = any(getattr(p, self.mode)(output) is not None for p in patterns)
+        try:
+            hit = any(getattr(p, self.mode)(output, timeout=MATCH_SECONDS) is not None for p in patterns)
+        except TimeoutError as exc:
+            raise InvalidInput(f"metric {self.name!r}: the pattern ran past {MATCH_SECONDS:g} s on this output "
+                               "(catastrophic backtracking)",
+                               hint="simplify the pattern: no nested repetition such as (a+)+") from exc
         return Score(value=1.0 if hit else 0.0, passed=hit)
 
 

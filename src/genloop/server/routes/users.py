@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from genloop.auth import Membership, RoleService, UserInfo, UserService
 from genloop.server._deps import ActorDep, StoreDep
@@ -14,6 +14,8 @@ router = APIRouter(tags=["users"], default_response_class=JSONResponse)
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     name: str
     email: str = ""
     password: str | None = Field(default=None, description="For Studio login (8+ characters); none for service")
@@ -21,10 +23,14 @@ class UserCreate(BaseModel):
 
 
 class PasswordSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     password: str
 
 
 class RoleGrant(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     role: str = Field(description="admin, editor, reviewer, annotator or viewer")
 
 
