@@ -27,7 +27,7 @@ def test_cli_connections_and_deployments_naming_them(sqlite_env) -> None:  # typ
     assert [c["name"] for c in json.loads(listed.output)["items"]] == ["gpu-box", "vault"]
     assert "sk-ant-secret" not in listed.output
     again = runner.invoke(app, ["connections", "create", "vault", "--provider", "openai"])
-    assert again.exit_code == 1 and "already exists" in str(again.exception) and "--replace" in again.exception.hint
+    assert again.exit_code == 1 and "already exists" in str(again.exception) and "--replace" in again.exception.hint.for_interface("cli")
     deployed = runner.invoke(app, ["deployments", "create", "bot", "--variant",
                                    "model=openai:llama,connection=gpu-box", "--json"])
     assert deployed.exit_code == 0 and '"connection": "gpu-box"' in deployed.output

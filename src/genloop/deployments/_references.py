@@ -49,7 +49,7 @@ def _check_variant(store: Store, where: str, variant: VariantSpec, prompts: Any,
     if not sep:
         registered = _resolve(where, "model", model, models.get,
                               f"list them with: genloop models versions {model.split('@')[0]}")
-    from genloop.governance._retirement import check_not_retired
+    from genloop.deployments._retired import check_not_retired
 
     check_not_retired(store, models.project, where, prompt, registered)
     if variant.connection:

@@ -125,7 +125,7 @@ def build_snapshot(store: Store, settings: Settings, previous: Snapshot | None, 
             if old is not None:
                 snapshot.deployments[key] = old
             log.warning("deployment %s/%s@%s cannot be served: %s", info.project, info.name, info.version, exc)
-    from genloop.governance._retirement import retired_in_use
+    from genloop.deployments._retired import retired_in_use
 
     snapshot.retired = retired_in_use(store, (d.info for d in snapshot.deployments.values()))
     return snapshot

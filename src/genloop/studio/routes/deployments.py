@@ -23,7 +23,7 @@ def deployments(project: str, studio: StudioDep, page: ListQ) -> Response:
     studio.check("GET", f"/projects/{project}/deployments")
     found = DeploymentService(studio.store, project).list(offset=page.offset, limit=page.limit)
     traffic = deployment_traffic(studio.store, project, hours=1.0)
-    from genloop.governance._retirement import retired_in_use
+    from genloop.deployments._retired import retired_in_use
 
     retired = {name: notes for (_, name), notes in retired_in_use(studio.store, found.items).items()}
     return studio.render("deployments/list.html", project=project, deployments=found.items, traffic=traffic,
