@@ -29,8 +29,9 @@ from genloop.refs import parse_ref
 __all__ = ["DemoFigures", "default_cache_dir", "run_demo"]
 
 #: (examples, golden rows, tiny model size, pre-training steps (None: the size's own), LoRA epochs, requests) of a
-#: full and of a quick (test) demo. Fewer steps or epochs would bring the first full demo under five minutes, but
-#: no smaller budget has yet been measured to keep the gain significant, so the full demo keeps the measured one.
+#: full and of a quick (test) demo. The full one pre-trains 500 steps (the ``demo`` size's own 800 took 179 s of the
+#: demo's ~6 min on two quiet cores) and tunes 6 LoRA epochs (was 10): measured, the gain stays large and
+#: significant (exact match 0 % -> 30 %, 95 % CI [23.5 %, 36.5 %], McNemar p = 2.6e-14 on the 200 golden rows).
 @dataclass(frozen=True)
 class _Sizes:
     examples: int
@@ -41,7 +42,7 @@ class _Sizes:
     requests: int
 
 
-_FULL = _Sizes(examples=2600, golden=200, size="demo", steps=None, epochs=10.0, requests=60)
+_FULL = _Sizes(examples=2600, golden=200, size="demo", steps=500, epochs=6.0, requests=60)
 _QUICK = _Sizes(examples=160, golden=40, size="test", steps=None, epochs=1.0, requests=20)
 
 
