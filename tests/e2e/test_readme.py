@@ -126,6 +126,14 @@ def _run_yaml(block: Block, store: Any) -> None:
         from genloop.governance import load_policy_spec
 
         load_policy_spec(data)
+    elif "sample_rate" in data and ("judge" in data or "metric" in data):
+        from genloop.monitoring._schemas import EvaluatorSpec
+
+        EvaluatorSpec.model_validate(data)
+    elif "signal" in data and "window_s" in data:
+        from genloop.monitoring._schemas import MonitorSpec
+
+        MonitorSpec.model_validate(data)
     elif "rules" in data:
         from genloop.guardrails import load_policy
 
