@@ -8,47 +8,31 @@ batch deletes what it selected, and a row deleted twice counts once.
 from __future__ import annotations
 
 import logging
-import threading
 
 from genloop.store import Store
+from genloop.store._periodic import PeriodicWorker
 
 __all__ = ["RetentionWorker", "start_retention"]
 
 log = logging.getLogger("genloop.retention")
 
 
-class RetentionWorker:
+class RetentionWorker(PeriodicWorker):
     """A daemon thread calling :func:`run_all_projects` every ``interval`` seconds until :meth:`stop`."""
 
+    thread_name = "genloop-retention"
+    log = log
+
     def __init__(self, store: Store) -> None:
+        super().__init__()
         self.store = store
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self, interval: float) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), name="genloop-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self, interval: float) -> None:
+    def tick(self) -> None:
         from genloop.governance._retention import run_all_projects
 
-        while not self._stop.wait(interval):
-            try:
-                for run in run_all_projects(self.store):
-                    if run.traces or run.feedback:
-                        log.info("retention %s: deleted %d traces, %d feedback", run.project, run.traces,
-                                 run.feedback)
-            except Exception:  # the next pass retries; one failure must not end retention
-                log.exception("retention pass failed; retrying in %gs", interval)
+        for run in run_all_projects(self.store):
+            if run.traces or run.feedback:
+                log.info("retention %s: deleted %d traces, %d feedback", run.project, run.traces, run.feedback)
 
 
 def start_retention(store: Store) -> RetentionWorker | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,14 +19,18 @@ from genloop.monitoring._online import OnlineScorer
 from genloop.monitoring._schemas import TickReport
 from genloop.monitoring._tables import EvaluatorRow
 from genloop.store import Store, utcnow
+from genloop.store._periodic import PeriodicWorker
 
 __all__ = ["MonitoringWorker", "start_monitoring"]
 
 log = logging.getLogger("genloop.monitoring")
 
 
-class MonitoringWorker:
+class MonitoringWorker(PeriodicWorker):
     """Online evaluators, monitors and webhook deliveries of every project of a store, one tick at a time."""
+
+    thread_name = "genloop-monitoring"
+    log = log
 
     def __init__(self, store: Store, *, providers: dict[str, Any] | None = None,
                  http: Any = None, max_passes: int = 20, clock: Callable[[], dt.datetime] = utcnow) -> None:
@@ -36,8 +39,7 @@ class MonitoringWorker:
         self.scorer = OnlineScorer(store, providers=providers, clock=clock)
         self.http = http  # an httpx.Client for webhooks (tests pass one with a transport)
         self.max_passes = max_passes
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def tick(self) -> TickReport:
         """One pass: evaluators (until caught up, at most ``max_passes`` each), monitors, due deliveries."""
@@ -75,33 +77,6 @@ class MonitoringWorker:
             except GenLoopError as exc:  # the collector is down: kept, retried next tick from the same place
                 report.export_error = str(exc)
         return report
-
-    def start(self, interval: float) -> None:
-        """Tick every ``interval`` seconds on a daemon thread until :meth:`stop`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), name="genloop-monitoring", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self, interval: float) -> None:
-        failures = 0
-        while not self._stop.wait(interval):
-            try:
-                self.tick()
-                failures = 0
-            except Exception as exc:  # the next tick retries; one bad pass must not end monitoring
-                failures += 1
-                if failures == 1:
-                    log.exception("monitoring tick failed; retrying every %gs", interval)
-                elif failures % 60 == 0:  # the store is still down: a line now and then, not a traceback a tick
-                    log.warning("monitoring ticks still failing (%d in a row): %s", failures, exc)
 
 
 def start_monitoring(store: Store) -> MonitoringWorker | None:
