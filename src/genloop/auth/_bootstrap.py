@@ -9,7 +9,7 @@ from genloop.auth._schemas import CreatedKey
 from genloop.auth._service import _info, hash_key, new_secret
 from genloop.auth._tables import ApiKeyRow, MemberRow, UserRow
 from genloop.auth._users import hash_password
-from genloop.errors import Conflict, InvalidInput
+from genloop.errors import Conflict, Hint, InvalidInput
 from genloop.refs import validate_name
 from genloop.store import Store
 from genloop.store._registry import ensure_project, record_audit
@@ -35,7 +35,8 @@ def bootstrap_admin(store: Store, name: str, *, email: str = "", password: str |
             MemberRow.role == "admin", UserRow.deactivated_at.is_(None))).all()
         if admins and not force:
             raise Conflict(f"an admin exists already ({', '.join(sorted(set(admins)))})",
-                           hint="ask them for a key, or pass --force to add another admin")
+                           hint=Hint("ask them for a key, or pass force=True to add another admin",
+                                     cli="ask them for a key, or pass --force to add another admin"))
         if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
             raise Conflict(f"user {name!r} already exists", hint="choose another name")
         proj = ensure_project(session, project, actor)

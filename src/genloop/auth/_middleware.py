@@ -18,7 +18,7 @@ import orjson
 from genloop.auth._permissions import SCOPE_PERMISSIONS, required_permission
 from genloop.auth._schemas import KeyInfo
 from genloop.auth._service import KeyService
-from genloop.errors import Forbidden, GenLoopError, Unauthorized
+from genloop.errors import Forbidden, GenLoopError, Hint, Unauthorized
 from genloop.store import Store
 
 __all__ = ["OPEN_PATHS", "AuthMiddleware", "bearer_token", "install_auth", "required_access"]
@@ -66,11 +66,24 @@ def authorize(key: KeyInfo, method: str, path: str) -> None:
         return
     if key.user is not None and any(permission in SCOPE_PERMISSIONS.get(s, ()) for s in key.scopes):
         raise Forbidden(f"user {key.user!r} (role {key.role or 'none'} in project {key.project!r}) lacks the "
-                        f"{permission!r} permission", hint=f"an admin can grant a role that has it: genloop roles "
-                        f"grant {key.user} ROLE --project {key.project}")
+                        f"{permission!r} permission", hint=_grant_hint(key.user, key.project))
     wanted = [s for s, perms in SCOPE_PERMISSIONS.items() if permission in perms]
     raise Forbidden(f"API key {key.id} lacks the {permission!r} permission (its scopes: {', '.join(key.scopes)})",
-                    hint=f"create a key with --scope {wanted[0] if wanted else 'admin'}")
+                    hint=_scope_hint(wanted[0] if wanted else "admin"))
+
+
+def _grant_hint(user: str, project: str) -> Hint:
+    return Hint(cli=f"an admin can grant a role that has it: genloop roles grant {user} ROLE --project {project}",
+                sdk=f"an admin can grant a role that has it: client.roles.grant({user!r}, ROLE)",
+                rest=f'an admin can grant a role that has it: PUT /api/v1/projects/{project}/members/{user} '
+                     'with "role"',
+                gateway=f"ask a project admin of {project!r} to grant {user!r} a role that has it")
+
+
+def _scope_hint(scope: str) -> Hint:
+    return Hint(cli=f"create a key with --scope {scope}", sdk=f"create a key with scopes=[{scope!r}]",
+                rest=f'create a key whose "scopes" hold {scope!r}',
+                gateway=f"use a key with the {scope!r} scope (an admin creates one)")
 
 
 class AuthMiddleware:
@@ -101,8 +114,12 @@ class AuthMiddleware:
 
 
 def install_auth(app: Any, store: Store, open_paths: tuple[str, ...] = OPEN_PATHS) -> None:
-    """Add :class:`AuthMiddleware` to a Starlette/FastAPI app."""
+    """Add :class:`AuthMiddleware` to a Starlette/FastAPI app (once: a second call on the same app does nothing,
+    so an app from :func:`genloop.server.create_app`, which carries it when auth is on, is not checked twice)."""
+    if getattr(app.state, "auth_installed", False):
+        return
     app.add_middleware(AuthMiddleware, store=store, open_paths=open_paths)
+    app.state.auth_installed = True
 
 
 async def _send_error(send: Any, exc: GenLoopError) -> None:

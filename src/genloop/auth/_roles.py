@@ -14,7 +14,7 @@ from genloop.auth._permissions import ROLES
 from genloop.auth._schemas import Membership
 from genloop.auth._tables import MemberRow, UserRow
 from genloop.auth._users import find_user
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.store import Store
 from genloop.store._registry import ensure_project, find_project, record_audit
 
@@ -40,7 +40,9 @@ class RoleService:
                 raise InvalidInput(f"user {user!r} is deactivated", hint="create a new user instead")
             if row.kind == "service":
                 raise InvalidInput(f"{user!r} is a service account; its keys act by their scopes alone",
-                                   hint="give its keys the scopes they need: genloop keys create --scope")
+                                   hint=Hint(cli="give its keys the scopes they need: genloop keys create --scope",
+                                             sdk="give its keys the scopes they need: client.keys.create(NAME, scopes=[...])",
+                                             rest='give its keys the scopes they need: send "scopes" when creating them'))
             project = ensure_project(session, self.project, self.actor)
             member = session.scalar(select(MemberRow).where(MemberRow.project_id == project.id,
                                                             MemberRow.user_id == row.id))
@@ -70,7 +72,9 @@ class RoleService:
                 select(MemberRow).where(MemberRow.project_id == project.id, MemberRow.user_id == row.id))
             if member is None or project is None:
                 raise NotFound(f"user {user!r} has no role in project {self.project!r}",
-                               hint=f"see the roles with: genloop roles list --project {self.project}")
+                               hint=Hint(cli=f"see the roles with: genloop roles list --project {self.project}",
+                                         sdk="see the roles with: client.roles.list()",
+                                         rest=f"see the roles with: GET /api/v1/projects/{self.project}/members"))
             if member.role == "admin":
                 _keep_an_admin(session, project.id, row.id, self.project)
             out = _membership(member, project.name, row)
@@ -101,7 +105,10 @@ def _keep_an_admin(session: Session, project_id: int, leaving: int, project: str
                                    MemberRow.user_id != leaving, UserRow.deactivated_at.is_(None)))
     if not others:
         raise Conflict(f"this is the last admin of project {project!r}",
-                       hint=f"make someone else admin first: genloop roles grant NAME admin --project {project}")
+                       hint=Hint(cli=f"make someone else admin first: genloop roles grant NAME admin --project {project}",
+                                 sdk="make someone else admin first: client.roles.grant(NAME, 'admin')",
+                                 rest=f'make someone else admin first: PUT /api/v1/projects/{project}/members/NAME '
+                                      'with "role": "admin"'))
 
 
 def _membership(member: MemberRow, project: str, user: UserRow) -> Membership:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from genloop.auth._schemas import SCOPES, CreatedKey, KeyInfo
 from genloop.auth._tables import ApiKeyRow, MemberRow, UserRow
 from genloop.auth._users import find_user
-from genloop.errors import InvalidInput, NotFound, Unauthorized
+from genloop.errors import Hint, InvalidInput, NotFound, Unauthorized
 from genloop.refs import validate_name
 from genloop.store import Page, Store, utcnow
 from genloop.store._registry import Project, ensure_project, find_project, record_audit
@@ -135,7 +135,9 @@ class KeyService:
         )
         if row is None:
             raise NotFound(f"project {self.project!r} has no API key {key_id!r}",
-                           hint=f"list them with: genloop keys list --project {self.project}")
+                           hint=Hint(cli=f"list them with: genloop keys list --project {self.project}",
+                                     sdk="list them with: client.keys.list()",
+                                     rest=f"list them with: GET /api/v1/projects/{self.project}/keys"))
         return row, session.get(Project, row.project_id)  # type: ignore[return-value]
 
     # -- verification (any project) ------------------------------------------------------------------
@@ -186,7 +188,10 @@ def _owner_for_new_key(session: Session, user: str, project: Project) -> UserRow
     if row.kind == "user" and session.scalar(select(MemberRow.role).where(
             MemberRow.user_id == row.id, MemberRow.project_id == project.id)) is None:
         raise InvalidInput(f"user {user!r} has no role in project {project.name!r}, so a key of theirs could do "
-                           "nothing", hint=f"grant one first: genloop roles grant {user} viewer --project {project.name}")
+                           "nothing", hint=Hint(cli=f"grant one first: genloop roles grant {user} viewer --project {project.name}",
+                                     sdk=f"grant one first: client.roles.grant({user!r}, 'viewer')",
+                                     rest=f'grant one first: PUT /api/v1/projects/{project.name}/members/{user} with '
+                                          '"role": "viewer"'))
     return row
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from genloop.auth._schemas import UserInfo
 from genloop.auth._tables import ApiKeyRow, MemberRow, UserRow
-from genloop.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound, RateLimited, Unauthorized
 from genloop.refs import validate_name
 from genloop.store import Store, utcnow
 from genloop.store._registry import Project, ensure_project, record_audit
@@ -138,7 +138,9 @@ class UserService:
                       or any(c.isspace() or c in '<>"(),;:[]\\' for c in email)):
             raise InvalidInput(f"invalid e-mail address {email!r}", hint="use name@example.com, or leave it out")
         if service and password:
-            raise InvalidInput("a service account has no password", hint="give it keys: genloop keys create --user")
+            raise InvalidInput("a service account has no password", hint=Hint(cli="leave --password out; give it keys: genloop keys create NAME --user USER",
+                                          sdk="leave password= out; give it keys: client.keys.create(NAME, user=USER)",
+                                          rest='leave "password" out; give it keys: send "user" when creating them'))
         hashed = hash_password(password) if password else None
 
         def fn(session: Session) -> UserInfo:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from genloop.deployments._references import check_references
 from genloop.deployments._schemas import DeploymentInfo, DeploymentSpec
 from genloop.deployments._tables import DeploymentRow, DeploymentVersionRow
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.refs import parse_ref, validate_name
 from genloop.store import Page, Store
 from genloop.store._guards import PromotionChange, check_promotion
@@ -187,13 +187,21 @@ def _validated(spec: dict[str, Any]) -> DeploymentSpec:
         parsed = DeploymentSpec.model_validate(spec)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors()[:10])
-        raise InvalidInput(f"invalid deployment: {problems}", hint="see `genloop deployments create --help`") from exc
+        raise InvalidInput(f"invalid deployment: {problems}", hint=Hint(cli="see `genloop deployments create --help`",
+                                                                        sdk="see help(client.deployments.create)",
+                                                                        rest="see the DeploymentCreate schema in "
+                                                                             "/api/v1/openapi.json")) from exc
     for variant in (*parsed.variants, *parsed.shadows, *parsed.fallbacks):
         if variant.api_key_env:
             raise InvalidInput(f"variant {variant.name!r}: api_key_env is no longer accepted (it let a deployment read "
                                "any environment variable of the server)",
-                               hint="an operator creates a connection (genloop connections create NAME --provider "
-                                    "openai --base-url URL --secret-env VAR); the variant names it: connection=NAME")
+                               hint=Hint(cli="an operator creates a connection (genloop connections create NAME --provider openai "
+                                        "--base-url URL --secret-env VAR); the variant names it: connection=NAME",
+                                    sdk="an operator creates a connection (client.connections.create(NAME, "
+                                        "provider='openai', base_url=URL, secret_env=VAR)); the variant names it: "
+                                        "{'connection': NAME, ...}",
+                                    rest='an operator creates a connection (POST /api/v1/connections with "name", '
+                                         '"provider", "base_url", "secret_env"); the variant names it in "connection"'))
         if variant.prompt:
             parse_ref(variant.prompt)
         if variant.model:

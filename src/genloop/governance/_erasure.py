@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import InvalidInput
+from genloop.errors import Hint, InvalidInput
 from genloop.governance._retention import DEFAULT_BATCH, purge_traces
 from genloop.store import Store
 from genloop.store._registry import ensure_project, find_project, record_audit
@@ -46,7 +46,9 @@ def erase(store: Store, project: str, *, user_id: str | None = None, session_id:
     user_id, session_id = (user_id or "").strip() or None, (session_id or "").strip() or None
     if user_id is None and session_id is None:
         raise InvalidInput("erasure needs a user id or a session id",
-                           hint="pass --user USER_ID or --session SESSION_ID")
+                           hint=Hint(cli="pass --user USER_ID or --session SESSION_ID",
+                                     sdk="pass user_id=... or session_id=...",
+                                     rest='send "user_id" or "session_id"'))
     actor = actor or store.default_actor
     result = ErasureResult(project=project, user_id=user_id, session_id=session_id)
     with store.db.read() as session:

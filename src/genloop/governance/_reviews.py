@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, Forbidden, InvalidInput, NotFound
+from genloop.errors import Conflict, Forbidden, Hint, InvalidInput, NotFound
 from genloop.governance._evidence import gather
 from genloop.governance._lineage import deployment_facts, subject_facts
 from genloop.governance._policies import policy_for
@@ -69,7 +69,9 @@ class ReviewService:
         if entity_type == "deployment":
             if target != "update" or not changes:
                 raise InvalidInput("a deployment review needs target 'update' and the changes to review",
-                                   hint="pass --target update --changes CHANGES.yaml")
+                                   hint=Hint(cli="pass --target update --changes CHANGES.yaml",
+                                             sdk="pass target='update', changes={...}",
+                                             rest='send "target": "update" and "changes"'))
             facts = deployment_facts(self.store, self.project, plain, changes, self.actor)
         elif changes:
             raise InvalidInput("changes apply to a deployment review only", hint="drop the changes")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.monitoring._schemas import EvaluatorInfo, EvaluatorSpec, ScorePoint
 from genloop.monitoring._tables import EvaluatorRow
 from genloop.refs import validate_name
@@ -69,7 +69,9 @@ class EvaluatorService:
                                                             EvaluatorRow.name == spec.name))
             if row is not None and not replace:
                 raise Conflict(f"evaluator {spec.name!r} exists in project {self.project!r}",
-                               hint="pass replace=True (--replace) to change it, or choose another name")
+                               hint=Hint(cli="pass --replace to change it, or choose another name",
+                                         sdk="pass replace=True to change it, or choose another name",
+                                         rest='send "replace": true to change it, or choose another name'))
             if row is None:
                 row = EvaluatorRow(project_id=project.id, name=spec.name, created_by=self.actor, spent_day="",
                                    spent_usd=0.0, scored=0, enabled=True)

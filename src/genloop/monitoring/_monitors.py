@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.monitoring._drift import DRIFT_SIGNALS, compare_samples, dataset_sample, window_sample
 from genloop.monitoring._evaluators import parse_spec
 from genloop.monitoring._schemas import AlertInfo, DeliveryInfo, DriftReport, MonitorInfo, MonitorSpec
@@ -45,7 +45,9 @@ class MonitorService:
                                                           MonitorRow.name == spec.name))
             if row is not None and not replace:
                 raise Conflict(f"monitor {spec.name!r} exists in project {self.project!r}",
-                               hint="pass replace=True (--replace) to change it, or choose another name")
+                               hint=Hint(cli="pass --replace to change it, or choose another name",
+                                         sdk="pass replace=True to change it, or choose another name",
+                                         rest='send "replace": true to change it, or choose another name'))
             if row is None:
                 row = MonitorRow(project_id=project.id, name=spec.name, enabled=True, state="ok",
                                  created_by=self.actor)

@@ -21,7 +21,7 @@ import httpx
 import orjson
 from sqlalchemy import and_, or_, select
 
-from genloop.errors import InvalidInput, ProviderError
+from genloop.errors import Hint, InvalidInput, ProviderError
 from genloop.store import Store
 
 __all__ = ["export_new", "export_otlp", "parse_headers", "traces_to_otlp"]
@@ -94,7 +94,8 @@ def _post(client: httpx.Client, endpoint: str, body: bytes, headers: dict[str, s
         if attempt + 1 < retries:
             time.sleep(min(0.5 * 2**attempt, 5.0))
     raise ProviderError(f"the OTLP collector at {endpoint} refused a batch ({error}); {sent} traces were sent "
-                        "before it", hint="check the collector, then export again from where it stopped (--since)")
+                        "before it", hint=Hint(cli="check the collector, then export again from where it stopped (--since)",
+                                  sdk="check the collector, then export again from where it stopped (since=...)"))
 
 
 def traces_to_otlp(rows: list[Any], spans: dict[str, list[Any]], *, project: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import Conflict, InvalidInput, NotFound
+from genloop.errors import Conflict, Hint, InvalidInput, NotFound
 from genloop.pipelines._runner import run_step
 from genloop.pipelines._schemas import DONE_STATUSES, PipelineInfo, PipelineRun, StepState
 from genloop.pipelines._spec import PipelineSpec, spec_hash
@@ -267,17 +267,25 @@ class PipelineService(RunState):
         if resume == "latest":
             page = self.runs(info.name, status="failed", limit=1)
             if not page.items:
-                raise NotFound(f"pipeline {info.name!r} has no failed run to resume", hint="run it without --resume")
+                raise NotFound(f"pipeline {info.name!r} has no failed run to resume", hint=Hint(cli="run it without --resume", sdk="run it without resume=",
+                                                    rest='send no "resume"'))
             resume = page.items[0].id
         previous = self.get_run(resume)
         if previous.pipeline != info.name:
             raise InvalidInput(f"run {resume} is a run of pipeline {previous.pipeline!r}, not {info.name!r}")
         if previous.version != info.version:
             raise InvalidInput(f"run {resume} ran {info.name}@{previous.version}, not @{info.version}",
-                               hint=f"resume it as {info.name}@{previous.version}, or run the new version without "
-                                    "--resume: its unchanged steps are skipped by the cache")
+                               hint=Hint(cli=f"resume it as {info.name}@{previous.version}, or run the new version without "
+                                        "--resume: its unchanged steps are skipped by the cache",
+                                    sdk=f"resume it as {info.name}@{previous.version}, or run the new version without "
+                                        "resume=: its unchanged steps are skipped by the cache",
+                                    rest=f"resume it as {info.name}@{previous.version}, or run the new version "
+                                         'without "resume": its unchanged steps are skipped by the cache'))
         if previous.status == "running":
-            raise Conflict(f"run {resume} is still running", hint="wait for it to end, then resume it")
+            raise Conflict(f"run {resume} is still running", hint=Hint(
+                "wait for it to end, then resume it",
+                cli=f"wait for it to end, then resume it; if the process running it died (a restart, a kill), end it "
+                    f"first with: genloop pipelines finish {resume}"))
         return previous
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from genloop.errors import NotFound
+from genloop.errors import Hint, NotFound
 from genloop.pipelines._runner import find_cached
 from genloop.pipelines._spec import PipelineSpec
 from genloop.pipelines._tables import PipelineStepRow
@@ -61,7 +61,9 @@ class RunState:
         found = self._by_key(text[4:], None)
         if found is None:
             raise NotFound(f"no pipeline run has key {text[4:]!r}",
-                           hint="the start task (genloop pipelines start --key) must run first")
+                           hint=Hint(cli="the start task (genloop pipelines start --key) must run first",
+                                     sdk="the start task (genloop pipelines start --key in the orchestrator) must run "
+                                         "first"))
         return found
 
     def _by_key(self, key: str, pipeline: str | None) -> str | None:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from genloop.errors import GenLoopError, InvalidInput, NotFound, Unavailable
+from genloop.errors import GenLoopError, Hint, InvalidInput, NotFound, Unavailable
 from genloop.pipelines import _trigger_kinds as kinds
 from genloop.pipelines._cron import CronSchedule
 from genloop.pipelines._trigger_schemas import Firing, TriggerInfo, TriggerSpec
@@ -44,7 +44,9 @@ def _spec(value: TriggerSpec | dict[str, Any]) -> TriggerSpec:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "trigger"
         raise InvalidInput(f"invalid trigger: {where}: {first['msg']}",
-                           hint="see `genloop triggers create --help` or the README's triggers section") from None
+                           hint=Hint(cli="see `genloop triggers create --help` or the README's triggers section",
+                                sdk="see help(genloop.pipelines.TriggerSpec) or the README's triggers section",
+                                rest="see the TriggerSpec schema in /api/v1/openapi.json")) from None
 
 
 class TriggerService:
@@ -81,7 +83,8 @@ class TriggerService:
                 if not replace:
                     from genloop.errors import Conflict
 
-                    raise Conflict(f"trigger {parsed.name!r} exists", hint="pass replace=True (--replace) to change it")
+                    raise Conflict(f"trigger {parsed.name!r} exists", hint=Hint(cli="pass --replace to change it", sdk="pass replace=True to change it",
+                                                            rest='send "replace": true to change it'))
                 before = row.spec
                 same_evidence = row.kind == parsed.kind and {k: v for k, v in row.spec.items() if k != "params"} == {
                     k: v for k, v in content.items() if k != "params"}

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from genloop.auth import SERVER_SCOPES, CreatedKey, KeyInfo, KeyService
-from genloop.errors import Forbidden
+from genloop.errors import Forbidden, Hint
 from genloop.server._deps import ActorDep, LimitQ, OffsetQ, StoreDep
 from genloop.store import Page
 
@@ -40,11 +40,17 @@ def create_key(project: str, body: KeyCreate, request: Request, store: StoreDep,
     wanted = SERVER_SCOPES.intersection(body.scopes or ())
     if wanted and caller is not None and not caller.allows("operator"):
         raise Forbidden(f"only an operator key may grant the {', '.join(sorted(wanted))} scope",
-                        hint="create it on the server: genloop keys create NAME --scope metrics")
+                        hint=Hint(rest='create it with an operator key, or on the server: genloop keys create NAME '
+                                       '--scope metrics',
+                                  sdk="create it with an operator key, or on the server: genloop keys create NAME "
+                                      "--scope metrics"))
     if (body.user is not None and caller is not None and caller.owner != body.user
             and not caller.permits("users.manage")):
         raise Forbidden(f"only an operator key (or {body.user!r} themselves) may create a key of user {body.user!r}",
-                        hint=f"create it on the server: genloop keys create NAME --user {body.user}")
+                        hint=Hint(rest=f"create it with a key of {body.user!r} or an operator key, or on the server: "
+                                       f"genloop keys create NAME --user {body.user}",
+                                  sdk=f"create it with a key of {body.user!r} or an operator key, or on the server: "
+                                      f"genloop keys create NAME --user {body.user}"))
     return KeyService(store, project, actor).create(body.name, **body.model_dump(exclude={"name"}))
 
 
