@@ -23,11 +23,12 @@ def with_gateway(app: Any, store: Store, settings: Settings | None = None) -> An
     """Mount the gateway in front of a REST app (FastAPI or any ASGI app) sharing ``store``.
 
     ``/v1/*``, ``/metrics`` and ``/healthz`` go to the gateway; the rest to ``app``. When
-    ``settings.auth`` is on, ``app`` is wrapped in :class:`genloop.auth.AuthMiddleware` too.
+    ``settings.auth`` is on, ``app`` is wrapped in :class:`genloop.auth.AuthMiddleware` too (unless it
+    carries it already, as :func:`genloop.server.create_app` does).
     """
     settings = settings or store.settings
     gateway = GatewayApp(store, settings)
-    if settings.auth:
+    if settings.auth and not getattr(getattr(app, "state", None), "auth_installed", False):
         from genloop.auth import AuthMiddleware
 
         app = AuthMiddleware(app, store)

@@ -20,7 +20,7 @@ from genloop.server._limits import BodyLimitMiddleware, BodyTooLarge
 from genloop.settings import Settings
 from genloop.store import Store
 
-__all__ = ["API_PREFIX", "create_app", "create_server"]
+__all__ = ["API_PREFIX", "create_app", "create_server", "with_workers"]
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("genloop.server")
@@ -30,7 +30,12 @@ _HTTP_TYPES = {400: "invalid_input", 401: "unauthorized", 403: "forbidden", 404:
 
 
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the REST app. Pass a ``store`` to share one with the caller (tests, the demo)."""
+    """Build the REST app. Pass a ``store`` to share one with the caller (tests, the demo).
+
+    With ``GENLOOP_AUTH`` on (the store's settings), every route but the health check needs an API key: the
+    app carries :class:`genloop.auth.AuthMiddleware` itself, so a REST app built alone is as closed as
+    ``genloop server``.
+    """
     from genloop.server.routes import ROUTERS
 
     store = store or Store(settings)
@@ -48,6 +53,10 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
                        max_upload_mb=store.settings.max_upload_mb)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    if store.settings.auth:
+        from genloop.auth import install_auth
+
+        install_auth(app, store)  # added last, so it runs first: no route (nor body limit) before the key check
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, Any]:
@@ -120,13 +129,49 @@ def create_server(settings: Settings | None = None) -> Any:
     from genloop.studio import with_studio
 
     store = Store(settings)
-    from genloop.monitoring import start_monitoring
+    return with_workers(with_studio(with_gateway(create_app(store), store), store), store)
 
-    start_monitoring(store)
+
+def with_workers(app: Any, store: Store) -> Any:
+    """``app`` whose lifespan starts the server's background threads and stops them at shutdown.
+
+    The threads: online evaluation and monitors (``GENLOOP_MONITORING_INTERVAL``), the pipeline scheduler
+    (``GENLOOP_SCHEDULER_INTERVAL``) and retention (``GENLOOP_RETENTION_INTERVAL``); each interval 0 turns its
+    thread off. Started at lifespan startup, not when the app is built, so an app that is never served (or a
+    test's) leaves no thread behind.
+    """
+    import anyio
+
+    async def served(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        workers: list[Any] = []
+
+        async def on_receive() -> Any:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                workers[:] = await anyio.to_thread.run_sync(_start_workers, store)
+            return message
+
+        async def on_send(message: Any) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                for worker in reversed(workers):
+                    await anyio.to_thread.run_sync(worker.stop)
+                workers.clear()
+            await send(message)
+
+        await app(scope, on_receive, on_send)
+
+    for name in ("studio", "gateway"):
+        setattr(served, name, getattr(app, name, None))
+    return served
+
+
+def _start_workers(store: Store) -> list[Any]:
+    from genloop.governance._retention_worker import start_retention
+    from genloop.monitoring import start_monitoring
     from genloop.pipelines._scheduler import start_scheduler
 
-    start_scheduler(store)
-    from genloop.governance._retention_worker import start_retention
-
-    start_retention(store)
-    return with_studio(with_gateway(create_app(store), store), store)
+    started = [start_monitoring(store), start_scheduler(store), start_retention(store)]
+    return [worker for worker in started if worker is not None]
