@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from genloop.settings import Settings
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")]
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _run_demo(cli: Any) -> dict[str, Any]:
@@ -35,6 +37,10 @@ def test_the_demo_runs_the_loop_and_records_every_step(cli: Any, settings: Setti
         assert (tuned.kind, tuned.base, tuned.source_run_id) == ("adapter", base.ref, s["tuned"]["run"])
         em = s["comparison"]["exact_match"]
         assert em["wins"] + em["ties"] + em["losses"] == client.datasets.get(s["datasets"]["golden"]).num_rows
+        card = client.governance.cards.card(tuned.ref)  # the tuning run's own evaluation is on the model card
+        at_tuning = [e for e in card.evaluations if e["run_id"] == s["tuned"]["eval_run"]]
+        assert at_tuning and at_tuning[0]["eval"] == "tune-tuned (by the tuning run, before registration)"
+        assert "exact_match" in at_tuning[0]["metrics"] and "  - method: lora" in card.markdown
         # 5. the champion alias follows the evidence
         champion = client.models.get(_name(s["champion"]) + "@champion")
         if s["promoted"]:
@@ -65,6 +71,7 @@ def test_the_demo_runs_the_loop_and_records_every_step(cli: Any, settings: Setti
     assert s["lineage"]["ref"].startswith("model:")
 
 
+@SQLITE_ONLY  # reproducibility is the seeds' and the registry's; the first test runs the demo on both databases
 def test_the_demo_runs_again_in_the_same_project(cli: Any, settings: Settings) -> None:
     """A second run is reproducible: the same seeds give the same data and model versions (reused, not
     duplicated), and its traffic adds to the first's."""
@@ -99,6 +106,7 @@ def test_without_the_train_extra_a_mock_model_stands_in(cli: Any, settings: Sett
         assert client.datasets.get(s["export"]["dataset"]).num_rows == 18
 
 
+@SQLITE_ONLY  # progress reporting touches no SQL
 def test_the_demo_reports_progress_on_every_long_part(settings: Settings) -> None:
     """Pre-training and LoRA steps (with the loss), evaluation items and gateway requests, each as it goes."""
     pytest.importorskip("trl")
@@ -117,3 +125,21 @@ def test_the_demo_reports_progress_on_every_long_part(settings: Settings) -> Non
     assert len(seen["pre-train base"]) > 10 and seen["gateway traffic"][-1][0] == figures.traffic.sent
     assert set(figures.timings) >= {"pre-train base", "baseline evaluation", "LoRA tuning and comparison",
                                     "gateway traffic"}
+
+
+@SQLITE_ONLY
+def test_without_a_terminal_the_demo_prints_plain_progress_lines(cli: Any) -> None:
+    """A CI log or a file gets a line as each long part starts and ends (Rich draws nothing there until the end),
+    full width: the "try next" commands stay one line each."""
+    pytest.importorskip("trl")
+    result = cli("demo", "--quick", "-p", "plain")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    for part in ("pre-train base", "baseline evaluation", "LoRA tuning", "gateway traffic"):
+        mine = [line for line in lines if line.startswith(f"  {part}: ")]
+        assert len(mine) >= 2, (part, mine)  # its start, then at least its end
+        assert re.match(rf"  {part}: [\d,]+/[\d,]+ \(100%\), \d+:\d\d", mine[-1]), mine[-1]
+    assert lines.index(next(x for x in lines if x.startswith("  pre-train base: "))) < lines.index(
+        next(x for x in lines if x.startswith("  LoRA tuning: ")))
+    curl = [line for line in lines if "curl" in line]
+    assert curl and all(line.count("'") % 2 == 0 for line in curl)  # each command whole on one line

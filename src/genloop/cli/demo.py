@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import threading
+import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -64,10 +66,18 @@ def demo(
         console.print(f"  $ {line}", highlight=False)
 
 
+#: Seconds between two plain progress lines of one part when the output is not a terminal (a CI log, a file).
+PLAIN_EVERY_S = 15.0
+
+
 @contextlib.contextmanager
 def _live_progress(disabled: bool) -> Iterator[Any]:
     """A Rich progress display (steps or items, elapsed, ETA, loss) and ``progress(part, done, total, detail)``
-    feeding it; one bar per part, each finished as the next starts."""
+    feeding it; one bar per part, each finished as the next starts. Without a terminal (Rich draws nothing
+    there until the end), plain lines instead: a part's start, then one line every ``PLAIN_EVERY_S`` seconds."""
+    if not disabled and not console.is_terminal:
+        yield _plain_progress()
+        return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -90,6 +100,37 @@ def _live_progress(disabled: bool) -> Iterator[Any]:
         yield progress
 
 
+def _plain_progress() -> Any:
+    """``progress(part, done, total, detail)`` printing ``  pre-train base: 120/500 (24%), 0:45, ETA 2:22, loss
+    1.234`` lines, throttled per part (callers may be worker threads)."""
+    lock = threading.Lock()
+    started: dict[str, float] = {}
+    printed: dict[str, float] = {}
+
+    def clock(seconds: float) -> str:
+        return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+    def progress(part: str, done: int, total: int | None, detail: str = "") -> None:
+        now = time.monotonic()
+        with lock:
+            first = part not in started
+            start = started.setdefault(part, now)
+            finished = total is not None and done >= total
+            if not first and not finished and now - printed.get(part, 0.0) < PLAIN_EVERY_S:
+                return
+            if finished and printed.get(part) == -1.0:
+                return
+            printed[part] = -1.0 if finished else now
+        elapsed = now - start
+        line = f"  {part}: {done:,}" + (f"/{total:,} ({100 * done / total:.0f}%)" if total else "")
+        line += f", {clock(elapsed)}"
+        if total and 0 < done < total and elapsed >= 1:  # no ETA from one step in no time
+            line += f", ETA {clock(elapsed / done * (total - done))}"
+        console.print(line + (f", {detail}" if detail else ""), highlight=False, markup=False)
+
+    return progress
+
+
 def _summary(figures: Any) -> dict[str, Any]:
     """The figures as one JSON-able dict (what --json prints, what the table shows)."""
     m, t = figures.model, figures.traffic
@@ -103,7 +144,8 @@ def _summary(figures: Any) -> dict[str, Any]:
         "base": {"model": m.base, "parameters": m.base_parameters, "final_loss": m.base_loss,
                  "reused_from_cache": m.base_reused},
         "baseline": {"run": m.baseline_run, **{k: v for k, v in m.baseline.items() if "." not in k or "ci_" in k}},
-        "tuned": {"model": m.tuned, "run": m.tune_run, "train": m.train, "metrics": m.tuned_metrics},
+        "tuned": {"model": m.tuned, "run": m.tune_run, "train": m.train, "metrics": m.tuned_metrics,
+                  "eval_run": m.tuned_eval_run},
         "comparison": m.comparison, "champion": m.champion, "promoted": m.promoted,
         "gateway": {"deployment": t.deployment, "variants": t.variants, "sent": t.sent, "status": dict(t.status),
                     "correct_by_variant": {v: {"right": a, "answered": n} for v, (a, n) in t.by_variant.items()},

@@ -47,6 +47,9 @@ class ModelCardService:
                          data=lineage["data"])
         for run in eval_runs_of(self.store, self.project, "model", version.name, version.version)[:10]:
             card.evaluations.append({"run_id": run.id, "eval": run.name, "metrics": _with_intervals(run.metrics)})
+        at_tuning = _tuning_evaluation(self.store, self.project, version.metadata or {})
+        if at_tuning is not None and all(e["run_id"] != at_tuning["run_id"] for e in card.evaluations):
+            card.evaluations.append(at_tuning)
         with self.store.db.read() as session:
             project = find_project(session, self.project)
             if project is not None:
@@ -157,6 +160,26 @@ def _num(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, int | float) else "-"
 
 
+def _tuning_evaluation(store: Store, project: str, metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """The evaluation a tuning run made of its own output before registering it (``metadata.evaluation``): the
+    same weights, read from the run's folder, so no run names the version as its input."""
+    from genloop.errors import NotFound
+    from genloop.runs import RunService
+
+    evaluation = metadata.get("evaluation")
+    run_id = evaluation.get("tuned_run") if isinstance(evaluation, dict) else None
+    if not isinstance(run_id, str):
+        return None
+    try:
+        run = RunService(store, project).get(run_id)
+    except NotFound:
+        return None
+    if run.kind != "eval" or run.status != "succeeded":
+        return None
+    return {"run_id": run.id, "eval": f"{run.name} (by the tuning run, before registration)",
+            "metrics": _with_intervals(run.metrics)}
+
+
 def render_card(card: ModelCard) -> str:
     """The card as Markdown (every registry value escaped)."""
     lines = [f"# Model card: {_md(card.model)}", "",
@@ -169,9 +192,11 @@ def render_card(card: ModelCard) -> str:
     if card.base:
         lines.append(f"- Base model: {_md(card.base.get('model'))} ({_md(card.base.get('content_hash', '-'))})")
     if card.training:
-        params = json.dumps(card.training.get("params") or {}, sort_keys=True)
         lines.append(f"- Training run: {_md(card.training.get('id'))} ({_md(card.training.get('kind'))}, "
-                     f"{_md(card.training.get('status'))}); parameters: `{_md(params)}`")
+                     f"{_md(card.training.get('status'))}), with the parameters:")
+        for key, value in sorted((card.training.get("params") or {}).items()):
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            lines.append(f"  - {_md(key)}: {_md(shown)}")
     for data in card.data:
         lines.append(f"- Data: {_md(data.get('dataset'))} ({_md(data.get('content_hash', data.get('error', '-')))})")
     if not (card.base or card.training or card.data):
