@@ -42,9 +42,23 @@ def _echo(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     return {"value": params.get("value"), "upper": str(params.get("value")).upper()}
 
 
+def _hang(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Blocks when ``GENLOOP_TEST_HANG_MARKER`` names a file (written first, so a test knows it is running)."""
+    import os
+    import time
+
+    marker = os.environ.get("GENLOOP_TEST_HANG_MARKER")
+    if marker:
+        with open(marker, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(120)
+    return {"value": params.get("value")}
+
+
 @hookimpl
 def register_pipeline_steps(register: Any) -> None:
     register(StepKind("echo", _echo, {"value": "value", "upper": "value"}, None, description="test step"))
+    register(StepKind("hang", _hang, {"value": "value"}, None, description="test step that can block"))
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ class SchedulerReport(BaseModel):
     firings: list[Firing] = Field(default_factory=list)
     monitoring: dict[str, Any] | None = None
     retention: Any = None
+    recovered: list[str] = Field(default_factory=list, description="pipeline runs ended because their process died")
     errors: dict[str, str] = Field(default_factory=dict)
 
 
@@ -117,6 +118,7 @@ class Scheduler:
         report = SchedulerReport(holder=self.holder, leader=leader)
         if not leader:
             return report
+        report.recovered = self._recover()
         if self.monitoring:  # first, so that a monitor that fires now triggers its pipeline in this tick
             report.monitoring = self._monitoring_tick(report)
         for project in self._projects():
@@ -137,6 +139,16 @@ class Scheduler:
         with self.store.db.read() as session:
             return list(session.scalars(select(Project.name).join(TriggerRow, TriggerRow.project_id == Project.id)
                                         .where(TriggerRow.enabled.is_(True)).distinct().order_by(Project.name)))
+
+    def _recover(self) -> list[str]:
+        """End this host's pipeline runs whose process died (see :mod:`genloop.pipelines._orphans`)."""
+        from genloop.pipelines._orphans import recover_orphans
+
+        try:
+            return recover_orphans(self.store)
+        except Exception:  # the next tick tries again
+            log.exception("recovering orphaned pipeline runs failed")
+            return []
 
     def _monitoring_tick(self, report: SchedulerReport) -> dict[str, Any] | None:
         try:

@@ -102,7 +102,10 @@ class PipelineService(RunState):
         """
         if mode not in ("inprocess", "subprocess"):
             raise InvalidInput(f"unknown mode {mode!r}", hint="use inprocess or subprocess")
-        run = self.create_run(name_or_ref, trigger=trigger, params=params, resume=resume)
+        from genloop.pipelines._orphans import executor_of_this_process
+
+        run = self.create_run(name_or_ref, trigger=trigger, params=params, resume=resume,
+                              executor=executor_of_this_process())
         if not wait:
             threading.Thread(target=self.execute, args=(run.id,), kwargs={"mode": mode, "local": local},
                              name=f"pipeline-{run.id[:8]}", daemon=True).start()
@@ -111,10 +114,12 @@ class PipelineService(RunState):
 
     def create_run(self, name_or_ref: str, *, trigger: dict[str, Any] | None = None,
                    params: dict[str, Any] | None = None, resume: str | None = None,
-                   key: str | None = None) -> PipelineRun:
+                   key: str | None = None, executor: dict[str, Any] | None = None) -> PipelineRun:
         """Check and record a new pipeline run with its steps pending, running none of them (see :meth:`start`).
 
         ``key`` (an orchestrator's own run id) makes it idempotent: a run with that key is returned as is.
+        ``executor`` (host, pid, start time: :func:`~genloop.pipelines._orphans.executor_of_this_process`) names
+        the process that will run the steps, so a scheduler on that host can end the run if the process dies.
         """
         info = self.get(name_or_ref)
         if key is not None:
@@ -132,7 +137,8 @@ class PipelineService(RunState):
         previous = self._resumable(info, resume) if resume else None
         run = self.client.runs.start("pipeline", name=info.name, params={
             "pipeline": info.name, "version": info.version, "params": merged, "trigger": trigger,
-            "resumed_from": previous.id if previous else None, **({"key": key} if key else {})})
+            "resumed_from": previous.id if previous else None, **({"key": key} if key else {}),
+            **({"executor": executor} if executor else {})})
         order = topological_order(spec)
 
         def fn(session: Session) -> None:
@@ -192,9 +198,10 @@ class PipelineService(RunState):
             raise
         return self.finish_run(run_id)
 
-    def finish_run(self, run_id: str) -> PipelineRun:
+    def finish_run(self, run_id: str, *, reason: str | None = None) -> PipelineRun:
         """End a pipeline run: steps that never ran are marked skipped; the run fails when any step did not
-        succeed (``genloop pipelines finish``, an orchestrator's exit handler). A finished run is returned as is."""
+        succeed (``genloop pipelines finish``, an orchestrator's exit handler). A finished run is returned as is.
+        ``reason`` says why a step still running is failed (default: its process ended without an outcome)."""
         run_id = self.resolve_run(run_id)
         if self.client.runs.get(run_id).status != "running":
             return self.get_run(run_id)
@@ -202,9 +209,11 @@ class PipelineService(RunState):
         for name, row in states.items():
             if row.status == "running":  # its process died (a killed container) before recording an outcome
                 if row.step_run_id and self.client.runs.get(row.step_run_id).status == "running":
-                    self.client.runs.finish(row.step_run_id, "failed", error="the step ended without an outcome")
+                    self.client.runs.finish(row.step_run_id, "failed",
+                                            error=reason or "the step ended without an outcome")
                 states[name] = self.update_step(run_id, name, status="failed", ended_at=utcnow(),
-                                                error="the step's process ended without recording an outcome")
+                                                error=reason or "the step's process ended without recording an "
+                                                                "outcome")
             elif row.status == "pending":
                 states[name] = self.update_step(run_id, name, status="skipped", ended_at=utcnow(),
                                                 error="not run: the pipeline stopped before this step")
@@ -267,25 +276,26 @@ class PipelineService(RunState):
         if resume == "latest":
             page = self.runs(info.name, status="failed", limit=1)
             if not page.items:
-                raise NotFound(f"pipeline {info.name!r} has no failed run to resume", hint=Hint(cli="run it without --resume", sdk="run it without resume=",
-                                                    rest='send no "resume"'))
+                raise NotFound(f"pipeline {info.name!r} has no failed run to resume",
+                               hint=Hint(cli="run it without --resume", sdk="run it without resume=",
+                                         rest='send no "resume"'))
             resume = page.items[0].id
         previous = self.get_run(resume)
         if previous.pipeline != info.name:
             raise InvalidInput(f"run {resume} is a run of pipeline {previous.pipeline!r}, not {info.name!r}")
         if previous.version != info.version:
             raise InvalidInput(f"run {resume} ran {info.name}@{previous.version}, not @{info.version}",
-                               hint=Hint(cli=f"resume it as {info.name}@{previous.version}, or run the new version without "
-                                        "--resume: its unchanged steps are skipped by the cache",
-                                    sdk=f"resume it as {info.name}@{previous.version}, or run the new version without "
-                                        "resume=: its unchanged steps are skipped by the cache",
-                                    rest=f"resume it as {info.name}@{previous.version}, or run the new version "
-                                         'without "resume": its unchanged steps are skipped by the cache'))
+                               hint=Hint(cli=f"resume it as {info.name}@{previous.version}, or run the new version "
+                                             "without --resume: its unchanged steps are skipped by the cache",
+                                         sdk=f"resume it as {info.name}@{previous.version}, or run the new version "
+                                             "without resume=: its unchanged steps are skipped by the cache",
+                                         rest=f"resume it as {info.name}@{previous.version}, or run the new version "
+                                              'without "resume": its unchanged steps are skipped by the cache'))
         if previous.status == "running":
             raise Conflict(f"run {resume} is still running", hint=Hint(
-                "wait for it to end, then resume it",
-                cli=f"wait for it to end, then resume it; if the process running it died (a restart, a kill), end it "
-                    f"first with: genloop pipelines finish {resume}"))
+                "wait for it to end, then resume it (the scheduler ends a run whose process died)",
+                cli=f"wait for it to end, then resume it; the scheduler ends a run whose process died, or end it "
+                    f"yourself with: genloop pipelines finish {resume}"))
         return previous
 
 

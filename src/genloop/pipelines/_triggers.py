@@ -205,10 +205,13 @@ class TriggerService:
             row_id, seq, pending, pipeline = row.id, row.seq, row.pending, row.pipeline
         if not pending:
             return Firing(trigger={"trigger": name}, error="nothing pending")
+        from genloop.pipelines._orphans import executor_of_this_process
+
         service = PipelineService(self.store, self.project, f"trigger:{name}")
+        here = executor_of_this_process() if self.execute in ("inline", "thread") else None
         try:
             run = service.create_run(pipeline, trigger=pending["trigger"], params=pending["params"] or None,
-                                     key=pending["key"])
+                                     key=pending["key"], executor=here)
         except Unavailable:
             raise  # the database is down: the firing stays pending and the next check retries
         except GenLoopError as exc:  # the pipeline is gone or refuses: the firing is kept, with its error
