@@ -15,7 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from genloop.server import BackgroundServer
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under pytest-xdist every core runs a worker already: torch's own threads (one per core by default) would spin
+    # against the other workers' (two 2-thread trainings on two cores step ~5x slower than one). Subprocesses inherit.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+from genloop.server import BackgroundServer  # after the thread settings, before torch loads
 from genloop.settings import Settings
 from genloop.store import Store
 
@@ -160,7 +166,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     monkeypatch.setenv("GENLOOP_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("GENLOOP_ARTIFACTS_URI", settings.resolved_artifacts_uri)
     monkeypatch.setenv("GENLOOP_HOME", str(settings.resolved_home))
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("COLUMNS", raising=False)  # output to a pipe, as in CI: full width, nothing wraps
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()

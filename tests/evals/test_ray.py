@@ -8,6 +8,8 @@ import pytest
 from tests.evals.conftest import evals_of, spec_for
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'genloop[ray]'")
+#: One pytest-xdist worker runs every Ray test: two Ray instances on one machine compete for its default ports.
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 @pytest.mark.slow

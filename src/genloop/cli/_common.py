@@ -20,16 +20,24 @@ __all__ = ["JsonOpt", "ProjectOpt", "console", "count", "err_console", "get_clie
 PIPE_WIDTH = 100_000
 
 
-def _console(stderr: bool = False) -> Console:
-    """A Console at the terminal's width, or unbounded when the stream is not a terminal."""
+def _width(stderr: bool) -> int | None:
+    """COLUMNS when set; None (Rich asks the terminal) on a terminal; else :data:`PIPE_WIDTH`."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     stream = sys.stderr if stderr else sys.stdout
-    if os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty()):
-        return Console(stderr=stderr)
-    return Console(stderr=stderr, width=PIPE_WIDTH)
+    return None if hasattr(stream, "isatty") and stream.isatty() else PIPE_WIDTH
 
 
-console = _console()
-err_console = _console(stderr=True)
+def fit_consoles() -> None:
+    """Size both consoles for the streams and COLUMNS of now (``main`` calls it per invocation: a process that
+    runs several commands, as the tests do, must not keep the width of the first one's environment)."""
+    for target, stderr in ((console, False), (err_console, True)):
+        target._width = _width(stderr)  # Rich's own field: None makes it ask the terminal at each print
+
+
+console = Console(width=_width(False))
+err_console = Console(stderr=True, width=_width(True))
 
 ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="Project to work in.", envvar="GENLOOP_PROJECT")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

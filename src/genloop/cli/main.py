@@ -120,8 +120,10 @@ _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == 
 
 def main() -> None:
     """Console-script entry point."""
+    from genloop.cli._common import fit_consoles
     from genloop.errors import GenLoopError
 
+    fit_consoles()
     try:
         code = app(standalone_mode=False)
     except GenLoopError as exc:
