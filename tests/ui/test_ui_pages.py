@@ -133,3 +133,18 @@ def test_create_a_prompt_from_scratch(page: Any, live: BackgroundServer, ui_stor
     page.click("button:has-text('Create version')")
     page.wait_for_url("**/prompts/greet-v2/versions/1")
     assert PromptService(ui_store, "demo").get("greet-v2").variables == ["question"]
+
+
+@pytest.mark.parametrize("width", [1000, 1400])
+def test_every_section_link_is_on_screen(page: Any, live: BackgroundServer, filled: dict[str, str], width: int) -> None:
+    """The 14 section links wrap to a second row on a narrow screen instead of scrolling out of sight."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live.url + "/projects/demo/datasets")
+    links = page.locator("nav.sections a")
+    assert links.count() == 14
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (links.nth(i).inner_text(), box)
+    assert page.locator("nav.sections").evaluate("n => n.scrollWidth <= n.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no horizontal scroll of the page
+    shot(page, f"nav-{width}px")
