@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from genloop.auth import KeyService
+from genloop.errors import InvalidInput
 from genloop.server import create_app, create_server
 from genloop.settings import Settings
 from genloop.store import Store
@@ -62,3 +64,12 @@ def test_server_threads_stay_off_when_their_interval_is_zero(tmp_path: Path) -> 
     with TestClient(create_server(settings)) as http:
         assert http.get("/api/v1/health").status_code == 200
         assert _threads() == before
+
+
+def test_a_refused_worker_setting_fails_startup_and_leaves_no_thread(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/r.db", monitoring_interval=30,
+                        scheduler_interval=30, scheduler_lease_seconds=30, retention_interval=0)
+    before = _threads()
+    with pytest.raises(InvalidInput, match="must outlast its interval"), TestClient(create_server(settings)):
+        pass
+    assert _threads() == before

@@ -173,5 +173,14 @@ def _start_workers(store: Store) -> list[Any]:
     from genloop.monitoring import start_monitoring
     from genloop.pipelines._scheduler import start_scheduler
 
-    started = [start_monitoring(store), start_scheduler(store), start_retention(store)]
-    return [worker for worker in started if worker is not None]
+    started: list[Any] = []
+    try:
+        for start in (start_monitoring, start_scheduler, start_retention):
+            worker = start(store)
+            if worker is not None:
+                started.append(worker)
+    except BaseException:  # a refused setting (a lease shorter than the interval): stop what already runs
+        for worker in reversed(started):
+            worker.stop()
+        raise
+    return started
