@@ -182,3 +182,22 @@ def test_addresses_that_are_not_addresses_are_refused(store: Store) -> None:
         with pytest.raises(InvalidInput, match="invalid e-mail"):
             users.create("hank", email=email)
     assert users.create("hank", email="hank@example.com").email == "hank@example.com"
+
+
+def test_replicas_on_one_database_share_the_login_throttle(store: Store) -> None:
+    """Two servers on one database (two Store objects here) count the same failures: 5 in all, not 5 each."""
+    UserService(store, actor="op").create("ivy", password="ivy-pass-1234")
+    other = Store(store.settings)
+    try:
+        replicas = [UserService(store), UserService(other)]
+        for attempt in range(5):
+            with pytest.raises(Unauthorized):
+                replicas[attempt % 2].authenticate("Ivy", "guess-guess")  # names count case-folded
+        for replica in replicas:
+            with pytest.raises(RateLimited, match="try again in"):
+                replica.authenticate("ivy", "ivy-pass-1234")
+        login_throttle(other).window_s = 0.0  # the window passes (for this replica's check)
+        assert replicas[1].authenticate("ivy", "ivy-pass-1234").name == "ivy"  # and success clears the name
+        assert replicas[0].authenticate("ivy", "ivy-pass-1234").name == "ivy"
+    finally:
+        other.close()

@@ -10,19 +10,17 @@ in its project.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 import weakref
-from collections import deque
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from genloop.auth._schemas import UserInfo
-from genloop.auth._tables import ApiKeyRow, MemberRow, UserRow
+from genloop.auth._tables import ApiKeyRow, LoginFailureRow, MemberRow, UserRow
 from genloop.errors import Conflict, Hint, InvalidInput, NotFound, RateLimited, Unauthorized
 from genloop.refs import validate_name
 from genloop.store import Store, utcnow
@@ -59,52 +57,65 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 class LoginThrottle:
     """Failed password logins per user name: after ``limit`` failures within ``window_s`` the name is refused
-    (429) until the oldest of them leaves the window, whatever the password. Per process: with several replicas
-    each counts its own (an attacker gets ``limit`` tries per replica per window)."""
+    (429) until the oldest of them leaves the window, whatever the password.
 
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    The failures are rows of the store (``login_failures``), so every replica of a server on one database counts
+    the same ones: an attacker gets ``limit`` tries per window in all, not per replica.
+    """
 
-    def _recent(self, name: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(name, deque())
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
+    def __init__(self, store: Store, limit: int = 5, window_s: float = 300.0) -> None:
+        self.store, self.limit, self.window_s = store, limit, window_s
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.casefold()[:128]
 
     def check(self, name: str) -> None:
         """Raise :class:`RateLimited` while ``name`` is locked out."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._recent(name.casefold(), now)
-            if len(failures) >= self.limit:
-                wait = int(failures[0] + self.window_s - now) + 1
-                raise RateLimited(f"too many failed logins for user {name!r}; try again in {wait} s",
-                                  hint="wait, or ask an admin to set a new password: genloop users set-password NAME")
+        now = utcnow()
+        since = now - dt.timedelta(seconds=self.window_s)
+        with self.store.db.read() as session:
+            times = list(session.scalars(select(LoginFailureRow.failed_at).where(
+                LoginFailureRow.name_key == self._key(name), LoginFailureRow.failed_at > since)
+                .order_by(LoginFailureRow.failed_at.desc()).limit(self.limit)))
+        if len(times) >= self.limit:
+            oldest = min(times)  # the oldest of the latest ``limit``: when it leaves the window, one try is back
+            wait = int((oldest + dt.timedelta(seconds=self.window_s) - now).total_seconds()) + 1
+            raise RateLimited(f"too many failed logins for user {name!r}; try again in {wait} s",
+                              hint="wait, or ask an admin to set a new password: genloop users set-password NAME")
 
     def failed(self, name: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(name.casefold(), now).append(now)
-            if len(self._failures) > 100_000:  # bounded: names no one tried lately are forgotten
-                for key in [k for k, v in self._failures.items() if not v][:50_000]:
-                    del self._failures[key]
+        """Count a failure of ``name`` (and forget every failure that has left the window)."""
+        now = utcnow()
+
+        def fn(session: Session) -> None:
+            session.execute(delete(LoginFailureRow).where(
+                LoginFailureRow.failed_at <= now - dt.timedelta(seconds=self.window_s)))
+            session.add(LoginFailureRow(name_key=self._key(name), failed_at=now))
+
+        self.store.db.write(fn)
 
     def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name.casefold(), None)
+        """A right password clears the name's failures."""
+        key = self._key(name)
+
+        def fn(session: Session) -> None:
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.name_key == key))
+
+        self.store.db.write(fn)
 
 
 _THROTTLES: weakref.WeakKeyDictionary[Store, LoginThrottle] = weakref.WeakKeyDictionary()
 
 
 def login_throttle(store: Store) -> LoginThrottle:
-    """The throttle of this store's server (one per open store, so separate servers count separately)."""
+    """The login throttle of this store (its counts live in the store's database)."""
     throttle = _THROTTLES.get(store)
     if throttle is None:
-        throttle = _THROTTLES.setdefault(store, LoginThrottle())
+        throttle = _THROTTLES.setdefault(store, LoginThrottle(store))
     return throttle
+
+
 _DUMMY_HASH: list[str] = []
 
 
