@@ -5,7 +5,9 @@ batched :func:`genloop.governance._retention.purge_traces`. Datasets exported fr
 versions; their lineage (``run_refs``: a feedback-export run reads ``trace`` inputs and writes a ``dataset``
 output) names the traces they came from, so each dataset version built from an erased trace gets the tag
 ``erased-data`` and is listed in the result, for its owner to rebuild or delete. One audit event records
-the erasure (the selector and the counts, never the erased content).
+the erasure (the selector and the counts, never the erased content). The selector is kept too
+(``trace_erasures``, written before the deletion): a trace of that subject that started before the erasure but
+was still in a gateway's spool is dropped when the writer reaches it, not stored after the erasure.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from genloop.errors import Hint, InvalidInput
 from genloop.governance._retention import DEFAULT_BATCH, purge_traces
-from genloop.store import Store
+from genloop.store import Store, utcnow
 from genloop.store._registry import ensure_project, find_project, record_audit
 
 __all__ = ["ERASED_TAG", "ErasureResult", "erase"]
@@ -41,7 +43,7 @@ class ErasureResult(BaseModel):
 def erase(store: Store, project: str, *, user_id: str | None = None, session_id: str | None = None,
           actor: str | None = None, batch_size: int = DEFAULT_BATCH) -> ErasureResult:
     """Delete the traces of ``user_id`` and/or ``session_id`` (both given: traces matching both) in ``project``."""
-    from genloop.tracing._tables import TraceRow
+    from genloop.tracing._tables import TraceErasureRow, TraceRow
 
     user_id, session_id = (user_id or "").strip() or None, (session_id or "").strip() or None
     if user_id is None and session_id is None:
@@ -51,6 +53,12 @@ def erase(store: Store, project: str, *, user_id: str | None = None, session_id:
                                      rest='send "user_id" or "session_id"'))
     actor = actor or store.default_actor
     result = ErasureResult(project=project, user_id=user_id, session_id=session_id)
+
+    def tombstone(session: Session) -> None:  # first: a trace still in a spool is dropped when it arrives
+        session.add(TraceErasureRow(project_id=ensure_project(session, project, actor).id, user_id=user_id,
+                                    session_id=session_id, erased_at=utcnow()))
+
+    store.db.write(tombstone)
     with store.db.read() as session:
         found = find_project(session, project)
     if found is not None:

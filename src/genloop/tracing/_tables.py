@@ -83,3 +83,18 @@ class SpanRow(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     attributes: Mapped[Any] = mapped_column(JSONType, nullable=True)
+
+
+class TraceErasureRow(Base):
+    """An erasure's subject (an end user and/or a session of one project) and when it ran: a trace of that subject
+    that started before it and reaches the store only later (it waited in a gateway's spool) is dropped, not
+    written (:func:`genloop.tracing._service.write_records`)."""
+
+    __tablename__ = "trace_erasures"
+    __table_args__ = (Index("ix_trace_erasures_user", "user_id"), Index("ix_trace_erasures_session", "session_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
