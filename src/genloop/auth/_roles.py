@@ -40,9 +40,10 @@ class RoleService:
                 raise InvalidInput(f"user {user!r} is deactivated", hint="create a new user instead")
             if row.kind == "service":
                 raise InvalidInput(f"{user!r} is a service account; its keys act by their scopes alone",
-                                   hint=Hint(cli="give its keys the scopes they need: genloop keys create --scope",
-                                             sdk="give its keys the scopes they need: client.keys.create(NAME, scopes=[...])",
-                                             rest='give its keys the scopes they need: send "scopes" when creating them'))
+                                   hint=Hint(
+                                       cli="give its keys the scopes they need: genloop keys create --scope",
+                                       sdk="give its keys the scopes they need: client.keys.create(NAME, scopes=[...])",
+                                       rest='give its keys the scopes they need: send "scopes" when creating them'))
             project = ensure_project(session, self.project, self.actor)
             member = session.scalar(select(MemberRow).where(MemberRow.project_id == project.id,
                                                             MemberRow.user_id == row.id))
@@ -105,7 +106,8 @@ def _keep_an_admin(session: Session, project_id: int, leaving: int, project: str
                                    MemberRow.user_id != leaving, UserRow.deactivated_at.is_(None)))
     if not others:
         raise Conflict(f"this is the last admin of project {project!r}",
-                       hint=Hint(cli=f"make someone else admin first: genloop roles grant NAME admin --project {project}",
+                       hint=Hint(cli="make someone else admin first: genloop roles grant NAME admin "
+                                     f"--project {project}",
                                  sdk="make someone else admin first: client.roles.grant(NAME, 'admin')",
                                  rest=f'make someone else admin first: PUT /api/v1/projects/{project}/members/NAME '
                                       'with "role": "admin"'))

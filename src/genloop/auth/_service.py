@@ -188,7 +188,8 @@ def _owner_for_new_key(session: Session, user: str, project: Project) -> UserRow
     if row.kind == "user" and session.scalar(select(MemberRow.role).where(
             MemberRow.user_id == row.id, MemberRow.project_id == project.id)) is None:
         raise InvalidInput(f"user {user!r} has no role in project {project.name!r}, so a key of theirs could do "
-                           "nothing", hint=Hint(cli=f"grant one first: genloop roles grant {user} viewer --project {project.name}",
+                           "nothing", hint=Hint(cli=f"grant one first: genloop roles grant {user} viewer "
+                                                    f"--project {project.name}",
                                      sdk=f"grant one first: client.roles.grant({user!r}, 'viewer')",
                                      rest=f'grant one first: PUT /api/v1/projects/{project.name}/members/{user} with '
                                           '"role": "viewer"'))

@@ -149,9 +149,10 @@ class UserService:
                       or any(c.isspace() or c in '<>"(),;:[]\\' for c in email)):
             raise InvalidInput(f"invalid e-mail address {email!r}", hint="use name@example.com, or leave it out")
         if service and password:
-            raise InvalidInput("a service account has no password", hint=Hint(cli="leave --password out; give it keys: genloop keys create NAME --user USER",
-                                          sdk="leave password= out; give it keys: client.keys.create(NAME, user=USER)",
-                                          rest='leave "password" out; give it keys: send "user" when creating them'))
+            raise InvalidInput("a service account has no password", hint=Hint(
+                cli="leave --password out; give it keys: genloop keys create NAME --user USER",
+                sdk="leave password= out; give it keys: client.keys.create(NAME, user=USER)",
+                rest='leave "password" out; give it keys: send "user" when creating them'))
         hashed = hash_password(password) if password else None
 
         def fn(session: Session) -> UserInfo:

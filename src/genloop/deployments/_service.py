@@ -195,13 +195,15 @@ def _validated(spec: dict[str, Any]) -> DeploymentSpec:
         if variant.api_key_env:
             raise InvalidInput(f"variant {variant.name!r}: api_key_env is no longer accepted (it let a deployment read "
                                "any environment variable of the server)",
-                               hint=Hint(cli="an operator creates a connection (genloop connections create NAME --provider openai "
-                                        "--base-url URL --secret-env VAR); the variant names it: connection=NAME",
-                                    sdk="an operator creates a connection (client.connections.create(NAME, "
-                                        "provider='openai', base_url=URL, secret_env=VAR)); the variant names it: "
-                                        "{'connection': NAME, ...}",
-                                    rest='an operator creates a connection (POST /api/v1/connections with "name", '
-                                         '"provider", "base_url", "secret_env"); the variant names it in "connection"'))
+                               hint=Hint(cli="an operator creates a connection (genloop connections create NAME "
+                                             "--provider openai --base-url URL --secret-env VAR); the variant names "
+                                             "it: connection=NAME",
+                                         sdk="an operator creates a connection (client.connections.create(NAME, "
+                                             "provider='openai', base_url=URL, secret_env=VAR)); the variant names "
+                                             "it: {'connection': NAME, ...}",
+                                         rest='an operator creates a connection (POST /api/v1/connections with '
+                                              '"name", "provider", "base_url", "secret_env"); the variant names it '
+                                              'in "connection"'))
         if variant.prompt:
             parse_ref(variant.prompt)
         if variant.model:
